@@ -1,0 +1,257 @@
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+
+import { Location } from "../shared/labels";
+import { childOptions } from "../shared/options";
+import { remoteInvocation, renderScript, shellQuote } from "../shared/script";
+import { isCidr, isIPv4 } from "../shared/validation";
+import { Connection, DEFAULT_SSH_PORT } from "./connection";
+import { contentHash, INSTALL_FILE_FUNCTION } from "./kernel";
+
+/** Our own nftables table. We never touch the tables K3s, flannel or kube-proxy manage. */
+export const FIREWALL_TABLE = "sovereign_faas";
+/** The rules file, loaded atomically with `nft -f`, at apply time and at boot. */
+export const FIREWALL_RULES_PATH = "/etc/sovereign-faas/firewall.nft";
+/** The systemd unit that loads the rules at boot, before the network comes up. */
+export const FIREWALL_UNIT_PATH = "/etc/systemd/system/sovereign-faas-firewall.service";
+/** K3s's default pod network: pods reach the host (DNS, kubelet, API) from here. */
+export const K3S_POD_CIDR = "10.42.0.0/16";
+/** K3s's default service network. */
+export const K3S_SERVICE_CIDR = "10.43.0.0/16";
+/** The Kubernetes API port, opened only to `apiSources`. */
+export const K3S_API_PORT = 6443;
+/** Public web ports, for the NGINX ingress. */
+export const PUBLIC_TCP_PORTS = [80, 443] as const;
+/**
+ * Ports that must never be opened to the world (kubelet, flannel VXLAN, etcd, NodePorts).
+ * The renderer asserts that no rule opens them; the policy pack and tests read this list.
+ */
+export const NEVER_PUBLIC_PORTS = ["10250/tcp", "8472/udp", "2379-2380/tcp", "30000-32767/tcp", "30000-32767/udp"] as const;
+/** SSH from anywhere, when no allow-list is given. Narrow it in production. */
+export const DEFAULT_SSH_SOURCES = ["0.0.0.0/0", "::/0"] as const;
+
+export interface FirewallRulesOptions {
+    /** CIDRs allowed to reach SSH. */
+    readonly sshSources: readonly string[];
+    /** CIDRs allowed to reach the Kubernetes API (6443). */
+    readonly apiSources: readonly string[];
+    /** The SSH port. */
+    readonly sshPort: number;
+}
+
+function splitFamilies(cidrs: readonly string[]): { v4: string[]; v6: string[] } {
+    const v4 = cidrs.filter((c) => isIPv4(c.split("/")[0])).sort();
+    const v6 = cidrs.filter((c) => !isIPv4(c.split("/")[0])).sort();
+    return { v4, v6 };
+}
+
+function setDecl(name: string, type: "ipv4_addr" | "ipv6_addr", elements: readonly string[]): string {
+    const elems = elements.length > 0 ? `\n        elements = { ${elements.join(", ")} }` : "";
+    return `    set ${name} {\n        type ${type}\n        flags interval${elems}\n    }`;
+}
+
+/**
+ * Renders the nftables ruleset. Loading it replaces our table atomically (`table` + `delete table`
+ * + definition in one transaction), so there is no moment without rules and established
+ * connections (the SSH session applying it) are never cut.
+ */
+export function renderFirewallRules(opts: FirewallRulesOptions): string {
+    for (const cidr of [...opts.sshSources, ...opts.apiSources]) {
+        if (!isCidr(cidr)) {
+            throw new Error(`firewall: ${JSON.stringify(cidr)} is not a CIDR`);
+        }
+    }
+    const ssh = splitFamilies(opts.sshSources);
+    const api = splitFamilies(opts.apiSources);
+    return `#!/usr/sbin/nft -f
+# Managed by sovereign-faas (pulumi). Loaded by sovereign-faas-firewall.service at boot.
+# Only this table is replaced; the tables of K3s, flannel and kube-proxy are left alone.
+table inet ${FIREWALL_TABLE}
+delete table inet ${FIREWALL_TABLE}
+table inet ${FIREWALL_TABLE} {
+${setDecl("ssh_v4", "ipv4_addr", ssh.v4)}
+${setDecl("ssh_v6", "ipv6_addr", ssh.v6)}
+${setDecl("api_v4", "ipv4_addr", api.v4)}
+${setDecl("api_v6", "ipv6_addr", api.v6)}
+
+    chain input {
+        type filter hook input priority filter; policy drop;
+        ct state established,related accept
+        ct state invalid drop
+        iifname "lo" accept
+        meta l4proto icmp accept
+        meta l4proto ipv6-icmp accept
+        # Pods and services talk to the node (DNS, API, metrics) over the cluster networks.
+        ip saddr ${K3S_POD_CIDR} accept
+        ip saddr ${K3S_SERVICE_CIDR} accept
+        iifname { "cni0", "flannel.1" } accept
+        tcp dport ${opts.sshPort} ip saddr @ssh_v4 accept
+        tcp dport ${opts.sshPort} ip6 saddr @ssh_v6 accept
+        tcp dport { ${PUBLIC_TCP_PORTS.join(", ")} } accept
+        tcp dport ${K3S_API_PORT} ip saddr @api_v4 accept
+        tcp dport ${K3S_API_PORT} ip6 saddr @api_v6 accept
+        # Everything else, including 10250 (kubelet), 8472/udp (VXLAN), 2379-2380 (etcd)
+        # and the NodePort range, is dropped by the policy.
+        counter comment "dropped by sovereign-faas"
+    }
+}
+`;
+}
+
+/** The systemd unit that restores the rules at boot. */
+export function renderFirewallUnit(): string {
+    return `# Managed by sovereign-faas (pulumi).
+[Unit]
+Description=sovereign-faas host firewall (nftables table inet ${FIREWALL_TABLE})
+DefaultDependencies=no
+Before=network-pre.target
+Wants=network-pre.target
+After=local-fs.target
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/usr/sbin/nft -f ${FIREWALL_RULES_PATH}
+ExecStop=/usr/sbin/nft delete table inet ${FIREWALL_TABLE}
+
+[Install]
+WantedBy=multi-user.target
+`;
+}
+
+export interface FirewallScriptOptions extends FirewallRulesOptions {
+    readonly location: Location;
+}
+
+/** Shell test: is IPv4 address $1 inside CIDR $2? Used to refuse rules that would lock us out. */
+const IPV4_IN_CIDR_FUNCTION = `ip4_to_int() { local IFS=.; read -r a b c d <<< "$1"; printf '%s' $(( (a << 24) + (b << 16) + (c << 8) + d )); }
+ip4_in_cidr() {
+  local ip="$1" net="\${2%/*}" bits="\${2#*/}" mask
+  [ "$bits" = "$2" ] && bits=32
+  mask=$(( bits == 0 ? 0 : (0xFFFFFFFF << (32 - bits)) & 0xFFFFFFFF ))
+  [ $(( $(ip4_to_int "$ip") & mask )) -eq $(( $(ip4_to_int "$net") & mask )) ]
+}`;
+
+/**
+ * Renders the firewall script. It refuses to apply rules that would lock out the SSH client
+ * running it, validates the ruleset with `nft -c` first, loads it atomically, and enables the
+ * boot unit. Unchanged rules are not reloaded.
+ */
+export function renderFirewallScript(opts: FirewallScriptOptions): string {
+    const rules = renderFirewallRules(opts);
+    const sshV4 = splitFamilies(opts.sshSources).v4;
+    const body = `${INSTALL_FILE_FUNCTION}
+${IPV4_IN_CIDR_FUNCTION}
+
+if ! command -v nft >/dev/null 2>&1; then
+  log "installing nftables"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q nftables </dev/null >/dev/null || fail "cannot install nftables; install it by hand (apt-get install nftables)"
+  changed "installed nftables"
+fi
+if command -v ufw >/dev/null 2>&1 && ufw status 2>/dev/null | grep -q "Status: active"; then
+  log "warning: ufw is active too; its rules also apply (both must accept a packet)"
+fi
+
+# Never lock out the session that applies the rules: the SSH client must be in sshSources.
+client_ip="\${SSH_CLIENT%% *}"
+if [ -n "$client_ip" ] && [[ "$client_ip" != *:* ]]; then
+  allowed=0
+  for cidr in ${sshV4.length > 0 ? sshV4.map(shellQuote).join(" ") : "''"}; do
+    if [ -n "$cidr" ] && ip4_in_cidr "$client_ip" "$cidr"; then allowed=1; fi
+  done
+  if [ "$allowed" -eq 0 ]; then
+    fail "refusing to apply: this SSH client ($client_ip) is not in sovereign-faas:firewall.sshSources, so the next connection would be locked out. Add $client_ip/32 to sshSources"
+  fi
+fi
+
+mkdir -p ${FIREWALL_RULES_PATH.slice(0, FIREWALL_RULES_PATH.lastIndexOf("/"))}
+candidate="$(mktemp)"
+trap 'rm -f "$candidate"' EXIT
+cat > "$candidate" <<'SOVEREIGN_FAAS_FILE'
+${rules}SOVEREIGN_FAAS_FILE
+nft -c -f "$candidate" || fail "nftables rejected the generated ruleset (see above); nothing was changed"
+
+loaded=0
+nft list table inet ${FIREWALL_TABLE} >/dev/null 2>&1 && loaded=1
+if install_file ${FIREWALL_RULES_PATH} 600 < "$candidate" || [ "$loaded" -eq 0 ]; then
+  nft -f ${FIREWALL_RULES_PATH} || fail "loading ${FIREWALL_RULES_PATH} failed; the previous rules stay in force"
+  changed "firewall rules loaded (table inet ${FIREWALL_TABLE})"
+fi
+
+if install_file ${FIREWALL_UNIT_PATH} 644 <<'SOVEREIGN_FAAS_FILE'
+${renderFirewallUnit()}SOVEREIGN_FAAS_FILE
+then
+  systemctl daemon-reload
+fi
+if [ "$(systemctl is-enabled sovereign-faas-firewall.service 2>/dev/null || true)" != "enabled" ]; then
+  systemctl enable sovereign-faas-firewall.service >/dev/null 2>&1
+  changed "enabled sovereign-faas-firewall.service"
+fi
+if ! systemctl is-active --quiet sovereign-faas-firewall.service; then
+  # Starting it loads the same file again; the table is replaced atomically.
+  systemctl start sovereign-faas-firewall.service
+fi`;
+    return renderScript({ step: "firewall", location: opts.location, body });
+}
+
+export interface FirewallArgs {
+    readonly connection: Connection;
+    /** SSH user; scripts run through sudo when it is not root. */
+    readonly user: string;
+    readonly location: Location;
+    /**
+     * CIDRs allowed to reach SSH.
+     * @default ["0.0.0.0/0", "::/0"] (DEFAULT_SSH_SOURCES)
+     */
+    readonly sshSources?: readonly string[];
+    /**
+     * CIDRs allowed to reach the Kubernetes API on 6443. The machine running `pulumi up` needs it.
+     * @default [] (the API is closed to the world)
+     */
+    readonly apiSources?: readonly string[];
+    /**
+     * The SSH port to open.
+     * @default 22 (DEFAULT_SSH_PORT)
+     */
+    readonly sshPort?: number;
+}
+
+/**
+ * The host firewall, as an nftables table of its own: default deny incoming; SSH from
+ * `sshSources`; 80/443 from anywhere; 6443 from `apiSources`; kubelet, VXLAN, etcd and
+ * NodePorts never from the world.
+ *
+ * Why nftables and not ufw: one file loaded in one atomic transaction (no window without rules,
+ * no reset that drops the SSH session), an exact ruleset we can compare and test, and a table of
+ * our own that coexists with the iptables-nft rules K3s writes.
+ */
+export class Firewall extends pulumi.ComponentResource {
+    /** The rendered ruleset. */
+    readonly rules: string;
+    /** The command, for `dependsOn`. */
+    readonly command: command.remote.Command;
+
+    constructor(name: string, args: FirewallArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("sovereign-faas:host:Firewall", name, {}, opts);
+        const rulesOptions: FirewallScriptOptions = {
+            location: args.location,
+            sshSources: args.sshSources ?? DEFAULT_SSH_SOURCES,
+            apiSources: args.apiSources ?? [],
+            sshPort: args.sshPort ?? DEFAULT_SSH_PORT,
+        };
+        this.rules = renderFirewallRules(rulesOptions);
+        const script = renderFirewallScript(rulesOptions);
+        const invocation = remoteInvocation(script, args.user, "firewall");
+        this.command = new command.remote.Command(
+            `${name}-apply`,
+            {
+                connection: args.connection,
+                create: invocation,
+                update: invocation,
+                triggers: [contentHash(script)],
+            },
+            childOptions(this, opts),
+        );
+        this.registerOutputs({ rules: this.rules });
+    }
+}

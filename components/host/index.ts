@@ -1,0 +1,4 @@
+export * from "./connection";
+export * from "./firewall";
+export * from "./kernel";
+export * from "./preflight";

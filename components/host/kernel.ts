@@ -1,0 +1,301 @@
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "crypto";
+
+import { Location } from "../shared/labels";
+import { childOptions } from "../shared/options";
+import { remoteInvocation, renderScript, shellQuote } from "../shared/script";
+import { Problems } from "../shared/validation";
+import { Connection } from "./connection";
+
+/** Where the sysctl profile is written; read by systemd-sysctl at every boot. */
+export const SYSCTL_PROFILE_PATH = "/etc/sysctl.d/99-sovereign-faas.conf";
+/** Kernel modules loaded now and at every boot. */
+export const MODULES_LOAD_PATH = "/etc/modules-load.d/sovereign-faas.conf";
+/** Open-files limit for login sessions (pam_limits). */
+export const LIMITS_PATH = "/etc/security/limits.d/99-sovereign-faas.conf";
+/** Open-files limit for every systemd service. */
+export const SYSTEMD_LIMITS_PATH = "/etc/systemd/system.conf.d/99-sovereign-faas.conf";
+/** Open-files limit for K3s itself (a drop-in that survives K3s re-installs). */
+export const K3S_LIMITS_DROPIN_PATH = "/etc/systemd/system/k3s.service.d/99-sovereign-faas-limits.conf";
+/** The raised open-files limit for the host and its services (the seeds' 64000, rounded up). */
+export const DEFAULT_NOFILE_LIMIT = 65536;
+/** K3s runs containerd and every pod's sockets: give it the kernel's nr_open default. */
+export const K3S_NOFILE_LIMIT = 1048576;
+/** Modules K3s networking needs: bridge netfilter for kube-proxy, overlay for containerd. */
+export const KERNEL_MODULES = ["br_netfilter", "overlay", "nf_conntrack"] as const;
+
+/** The seeds' tuning for many short-lived connections and dense containers. */
+export const SEED_SYSCTLS: Readonly<Record<string, string>> = {
+    "fs.file-max": "2097152",
+    "net.core.somaxconn": "4096",
+    "net.ipv4.ip_local_port_range": "1024 65535",
+    "net.ipv4.tcp_max_syn_backlog": "4096",
+    "net.ipv4.tcp_tw_reuse": "1",
+    "vm.max_map_count": "262144",
+    "vm.overcommit_memory": "1",
+    "vm.swappiness": "1",
+};
+
+/** What Kubernetes networking needs: forwarding, bridged traffic through netfilter, room in conntrack. */
+export const K3S_SYSCTLS: Readonly<Record<string, string>> = {
+    "net.bridge.bridge-nf-call-ip6tables": "1",
+    "net.bridge.bridge-nf-call-iptables": "1",
+    "net.ipv4.ip_forward": "1",
+    // The seeds' port range starts at 1024, so the ports K3s listens on must be kept out of it,
+    // or an outgoing connection can take 6443 or a NodePort before the server binds it.
+    "net.ipv4.ip_local_reserved_ports": "6443,10250,30000-32767",
+    "net.ipv6.conf.all.forwarding": "1",
+    "net.netfilter.nf_conntrack_max": "1048576",
+    "fs.inotify.max_user_instances": "8192",
+    "fs.inotify.max_user_watches": "524288",
+};
+
+/**
+ * The values the kubelet insists on under `--protect-kernel-defaults` (K3s CIS hardening).
+ * K3s never sets them; with the flag on, the kubelet refuses to start when they differ.
+ * Source: kubelet `setupKernelTunables`, K3s CIS hardening guide.
+ */
+export const CIS_SYSCTLS: Readonly<Record<string, string>> = {
+    "kernel.keys.root_maxbytes": "25000000",
+    "kernel.keys.root_maxkeys": "1000000",
+    "kernel.panic": "10",
+    "kernel.panic_on_oops": "1",
+    "vm.overcommit_memory": "1",
+    "vm.panic_on_oom": "0",
+};
+
+const SYSCTL_KEY = /^[a-z0-9_]+(\.[a-zA-Z0-9_-]+)+$/;
+const SYSCTL_VALUE = /^[A-Za-z0-9 ,._:/-]+$/;
+
+/** The default profile: seeds, K3s and CIS values, sorted by key. */
+export function defaultSysctlProfile(): Record<string, string> {
+    return sortRecord({ ...SEED_SYSCTLS, ...K3S_SYSCTLS, ...CIS_SYSCTLS });
+}
+
+function sortRecord(r: Record<string, string>): Record<string, string> {
+    return Object.fromEntries(Object.entries(r).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/**
+ * Validates user overrides. `configKey` is how the user typed the map, e.g. `sovereign-faas:kernel`.
+ * Returns problems rather than throwing, so they join the rest of the config's.
+ */
+export function validateSysctlOverrides(overrides: Readonly<Record<string, unknown>>, configKey: string): Problems {
+    const problems = new Problems();
+    for (const [key, value] of Object.entries(overrides)) {
+        const where = `${configKey}.${key}`;
+        if (!SYSCTL_KEY.test(key)) {
+            problems.add(where, key, "a sysctl key is dot-separated lower-case words, like net.core.somaxconn", "use the key as `sysctl -a` prints it");
+            continue;
+        }
+        const text = typeof value === "number" ? String(value) : value;
+        if (typeof text !== "string" || !SYSCTL_VALUE.test(text)) {
+            problems.add(where, value, "a sysctl value is a number or a short text of letters, digits, spaces and , . _ : / -", "quote the value as `sysctl -n` prints it");
+            continue;
+        }
+        const required = CIS_SYSCTLS[key];
+        if (required !== undefined && normalizeSysctlValue(text) !== required) {
+            problems.add(
+                where,
+                value,
+                `K3s runs with protect-kernel-defaults, so the kubelet refuses to start unless ${key} is ${required}`,
+                `remove the override or set it to ${required}`,
+            );
+        }
+    }
+    return problems;
+}
+
+/** Collapses whitespace the way the kernel prints multi-value sysctls (tabs become single spaces). */
+export function normalizeSysctlValue(value: string): string {
+    return value.trim().split(/\s+/).join(" ");
+}
+
+/** Merges overrides onto the default profile. Values are normalized text; keys sorted. */
+export function mergeSysctlProfile(overrides: Readonly<Record<string, string | number>> = {}): Record<string, string> {
+    const merged: Record<string, string> = defaultSysctlProfile();
+    for (const [k, v] of Object.entries(overrides)) {
+        merged[k] = normalizeSysctlValue(String(v));
+    }
+    return sortRecord(merged);
+}
+
+/** Renders the sysctl.d file. */
+export function renderSysctlConf(profile: Readonly<Record<string, string>>): string {
+    const lines = Object.entries(sortRecord({ ...profile })).map(([k, v]) => `${k} = ${v}`);
+    return `# Managed by sovereign-faas (pulumi). Local edits are overwritten on the next \`pulumi up\`.\n${lines.join("\n")}\n`;
+}
+
+/** SHA-256 of a text, hex. Used as the trigger so the step re-runs only when its content changes. */
+export function contentHash(text: string): string {
+    return createHash("sha256").update(text).digest("hex");
+}
+
+export interface KernelScriptOptions {
+    readonly location: Location;
+    readonly profile: Readonly<Record<string, string>>;
+    readonly nofileLimit: number;
+}
+
+/** The files the kernel step owns, with their content. Sorted by path. */
+export function renderKernelFiles(opts: Omit<KernelScriptOptions, "location">): Record<string, string> {
+    const header = "# Managed by sovereign-faas (pulumi).\n";
+    return {
+        [K3S_LIMITS_DROPIN_PATH]: `${header}[Service]\nLimitNOFILE=${K3S_NOFILE_LIMIT}\n`,
+        [LIMITS_PATH]: `${header}* soft nofile ${opts.nofileLimit}\n* hard nofile ${opts.nofileLimit}\nroot soft nofile ${opts.nofileLimit}\nroot hard nofile ${opts.nofileLimit}\n`,
+        [MODULES_LOAD_PATH]: `${header}${KERNEL_MODULES.join("\n")}\n`,
+        [SYSCTL_PROFILE_PATH]: renderSysctlConf(opts.profile),
+        [SYSTEMD_LIMITS_PATH]: `${header}[Manager]\nDefaultLimitNOFILE=${opts.nofileLimit}\n`,
+    };
+}
+
+/** Shell function that installs a file only when its content differs; shared by several steps. */
+export const INSTALL_FILE_FUNCTION = `# install_file PATH MODE: content on stdin; writes atomically, only when it differs.
+install_file() {
+  local path="$1" mode="$2" tmp
+  tmp="$(mktemp "\${path%/*}/.sovereign-faas.XXXXXX")"
+  cat > "$tmp"
+  chmod "$mode" "$tmp"
+  if [ -f "$path" ] && cmp -s "$tmp" "$path" && [ "$(stat -c %a "$path")" = "$mode" ]; then
+    rm -f "$tmp"
+    return 1
+  fi
+  mv -f "$tmp" "$path"
+  changed "wrote $path"
+  return 0
+}`;
+
+/**
+ * Renders the kernel tuning script: modules, sysctls (validated key by key against the running
+ * kernel before the profile is installed), swap off, open-files limits. Idempotent; a re-run
+ * after a failure converges.
+ */
+export function renderKernelScript(opts: KernelScriptOptions): string {
+    const files = renderKernelFiles(opts);
+    const dirs = [...new Set(Object.keys(files).map((p) => p.slice(0, p.lastIndexOf("/"))))].sort();
+    const sysctlLines = Object.entries(opts.profile)
+        .map(([k, v]) => `  ${shellQuote(k)} ${shellQuote(v)}`)
+        .join(" \\\n");
+    const writeFile = (path: string, mode: string): string =>
+        `install_file ${path} ${mode} <<'SOVEREIGN_FAAS_FILE' || true\n${files[path]}SOVEREIGN_FAAS_FILE`;
+    const body = `${INSTALL_FILE_FUNCTION}
+
+mkdir -p ${dirs.join(" ")}
+
+# 1. Kernel modules, now and at boot (the bridge sysctls only exist once br_netfilter is loaded).
+${writeFile(MODULES_LOAD_PATH, "644")}
+for module in ${KERNEL_MODULES.join(" ")}; do
+  if ! grep -qw "^$module" /proc/modules && [ ! -d "/sys/module/$module" ]; then
+    modprobe "$module" || fail "cannot load kernel module $module (needed by K3s networking)"
+    changed "loaded module $module"
+  fi
+done
+
+# 2. Sysctls: check every key exists and that the kernel accepts every value, before the profile
+#    is installed for boot. A rejected value names its key and leaves the boot profile untouched.
+rejected=()
+set_sysctl() {
+  local key="$1" want="$2" path current err
+  path="/proc/sys/\${key//.//}"
+  if [ ! -e "$path" ]; then
+    rejected+=("$key: this kernel has no such sysctl (remove it from sovereign-faas:kernel)")
+    return 0
+  fi
+  current="$(sysctl -n "$key" | tr -s '[:space:]' ' ' | sed 's/ $//')"
+  if [ "$current" = "$want" ]; then
+    return 0
+  fi
+  if ! err="$(sysctl -q -w "$key=$want" 2>&1)"; then
+    rejected+=("$key = $want: the kernel rejected it: \${err:-invalid value}")
+    return 0
+  fi
+  changed "sysctl $key: $current -> $want"
+}
+# The profile is passed as positional arguments, so no value is ever re-parsed as shell.
+set -- \\
+${sysctlLines}
+while [ "$#" -gt 0 ]; do set_sysctl "$1" "$2"; shift 2; done
+if [ "\${#rejected[@]}" -gt 0 ]; then
+  for r in "\${rejected[@]}"; do printf '[sovereign-faas:kernel] ERROR: sysctl %s\\n' "$r" >&2; done
+  fail "\${#rejected[@]} sysctl value(s) rejected; ${SYSCTL_PROFILE_PATH} was not changed"
+fi
+${writeFile(SYSCTL_PROFILE_PATH, "644")}
+
+# 3. Swap off, now and at boot: the kubelet and vm.swappiness=1 assume no swap.
+if [ -n "$(swapon --show --noheadings 2>/dev/null)" ]; then
+  swapoff -a
+  changed "swap turned off"
+fi
+if grep -Eq '^[[:space:]]*[^#[:space:]]+[[:space:]]+[^[:space:]]+[[:space:]]+swap[[:space:]]' /etc/fstab; then
+  sed -i.sovereign-faas.bak -E 's|^([[:space:]]*[^#[:space:]]+[[:space:]]+[^[:space:]]+[[:space:]]+swap[[:space:]].*)$|# disabled by sovereign-faas: \\1|' /etc/fstab
+  changed "swap entries in /etc/fstab commented out"
+fi
+if [ "$(systemctl is-enabled swap.target 2>/dev/null || true)" != "masked" ]; then
+  systemctl mask swap.target >/dev/null 2>&1
+  changed "swap.target masked"
+fi
+
+# 4. Open-files limits for login sessions, every service, and K3s.
+${writeFile(LIMITS_PATH, "644")}
+units_changed=0
+${writeFile(SYSTEMD_LIMITS_PATH, "644").replace("|| true", "&& units_changed=1 || true")}
+${writeFile(K3S_LIMITS_DROPIN_PATH, "644").replace("|| true", "&& units_changed=1 || true")}
+if [ "$units_changed" -eq 1 ]; then
+  systemctl daemon-reexec
+fi`;
+    return renderScript({ step: "kernel", location: opts.location, body });
+}
+
+export interface KernelTuningArgs {
+    readonly connection: Connection;
+    /** SSH user; scripts run through sudo when it is not root. */
+    readonly user: string;
+    readonly location: Location;
+    /**
+     * Sysctl overrides merged over the default profile (seeds + K3s + CIS).
+     * @default {} (the profile as `defaultSysctlProfile()` returns it)
+     */
+    readonly sysctls?: Readonly<Record<string, string | number>>;
+    /**
+     * Open-files limit for the host and its services.
+     * @default 65536 (DEFAULT_NOFILE_LIMIT)
+     */
+    readonly nofileLimit?: number;
+}
+
+/**
+ * Tunes the kernel for many short-lived connections and for K3s: sysctls written to
+ * /etc/sysctl.d and applied, modules loaded, swap off, open-files limits raised.
+ * Re-applied only when the rendered content changes (the trigger is its hash).
+ */
+export class KernelTuning extends pulumi.ComponentResource {
+    /** The applied profile (key to value). */
+    readonly profile: Record<string, string>;
+    /** The command, for `dependsOn`. */
+    readonly command: command.remote.Command;
+
+    constructor(name: string, args: KernelTuningArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("sovereign-faas:host:KernelTuning", name, {}, opts);
+        const problems = validateSysctlOverrides(args.sysctls ?? {}, "sysctls");
+        problems.throwIfAny(`KernelTuning ${name}: invalid arguments`);
+        this.profile = mergeSysctlProfile(args.sysctls);
+        const script = renderKernelScript({
+            location: args.location,
+            profile: this.profile,
+            nofileLimit: args.nofileLimit ?? DEFAULT_NOFILE_LIMIT,
+        });
+        const invocation = remoteInvocation(script, args.user, "kernel");
+        this.command = new command.remote.Command(
+            `${name}-apply`,
+            {
+                connection: args.connection,
+                create: invocation,
+                update: invocation,
+                triggers: [contentHash(script)],
+            },
+            childOptions(this, opts),
+        );
+        this.registerOutputs({ profile: this.profile });
+    }
+}

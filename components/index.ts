@@ -1,0 +1,7 @@
+/**
+ * sovereign-faas: Pulumi components that turn a VPS into a self-hosted OpenFaaS platform whose
+ * data stays in its jurisdiction. Each domain is a folder; this file only re-exports.
+ */
+export * from "./shared";
+export * from "./host";
+export * from "./k3s";

@@ -1,0 +1,67 @@
+import * as yaml from "js-yaml";
+
+import { JURISDICTION_LABEL, Location, REGION_LABEL } from "../shared/labels";
+
+/** The pinned K3s release. A known release of the v1.33 line; bump deliberately (it upgrades in place). */
+export const DEFAULT_K3S_VERSION = "v1.33.5+k3s1";
+/** Where K3s reads its flags. Keeping them here makes installer re-runs idempotent. */
+export const K3S_CONFIG_PATH = "/etc/rancher/k3s/config.yaml";
+/** Where K3s writes the admin kubeconfig. */
+export const K3S_KUBECONFIG_PATH = "/etc/rancher/k3s/k3s.yaml";
+/** Owner-only kubeconfig: it is cluster-admin. The seeds' 644 would let any local user read it. */
+export const KUBECONFIG_MODE = "0600";
+/** A pinned K3s version: `v1.33.5+k3s1`. */
+export const K3S_VERSION_PATTERN = /^v\d+\.\d+\.\d+\+k3s\d+$/;
+/** The config keys we own; extraArgs may not override them. */
+export const MANAGED_K3S_KEYS = [
+    "disable",
+    "node-label",
+    "protect-kernel-defaults",
+    "secrets-encryption",
+    "tls-san",
+    "write-kubeconfig-mode",
+] as const;
+
+export interface K3sConfigOptions {
+    /** The address clients use; added to the API certificate's SANs. */
+    readonly host: string;
+    readonly location: Location;
+    /** Extra config.yaml keys (flag names without dashes), e.g. `{ "cluster-cidr": "10.42.0.0/16" }`. */
+    readonly extraArgs?: Readonly<Record<string, string | number | boolean | readonly string[]>>;
+}
+
+/**
+ * Renders /etc/rancher/k3s/config.yaml: traefik off (NGINX comes later), owner-only kubeconfig,
+ * the host in the API certificate, secrets encrypted at rest, kernel defaults protected (the
+ * kernel step runs first), and the node labelled with its region and jurisdiction.
+ * Keys are sorted, so the same options give the same bytes.
+ */
+export function renderK3sConfig(opts: K3sConfigOptions): string {
+    const managed: Record<string, unknown> = {
+        disable: ["traefik"],
+        "node-label": [
+            `${JURISDICTION_LABEL}=${opts.location.country}`,
+            `${REGION_LABEL}=${opts.location.region}`,
+        ],
+        "protect-kernel-defaults": true,
+        "secrets-encryption": true,
+        "tls-san": [opts.host],
+        "write-kubeconfig-mode": KUBECONFIG_MODE,
+    };
+    for (const key of Object.keys(opts.extraArgs ?? {})) {
+        if ((MANAGED_K3S_KEYS as readonly string[]).includes(key)) {
+            throw new Error(`k3s extraArgs may not set ${key}: sovereign-faas manages it`);
+        }
+    }
+    const merged = { ...opts.extraArgs, ...managed };
+    return (
+        "# Managed by sovereign-faas (pulumi). Local edits are overwritten on the next `pulumi up`.\n" +
+        yaml.dump(merged, { sortKeys: true, lineWidth: -1, quotingType: '"' })
+    );
+}
+
+/** Replaces the loopback server address K3s writes with the host clients reach. */
+export function rewriteKubeconfigServer(kubeconfig: string, host: string): string {
+    const hostPart = host.includes(":") ? `[${host}]` : host;
+    return kubeconfig.replace(/server:\s*https:\/\/(127\.0\.0\.1|localhost|\[::1\]):6443/g, `server: https://${hostPart}:6443`);
+}

@@ -1,0 +1,3 @@
+export * from "./config";
+export * from "./install";
+export * from "./k3s-cluster";

@@ -1,0 +1,115 @@
+import { Location } from "../shared/labels";
+import { renderScript, shellQuote } from "../shared/script";
+import { INSTALL_FILE_FUNCTION } from "../host/kernel";
+import { K3S_CONFIG_PATH, K3S_KUBECONFIG_PATH } from "./config";
+
+/** The upstream installer, fetched only in online mode. */
+export const K3S_INSTALLER_URL = "https://get.k3s.io";
+/** Where the air-gapped mode expects the pre-staged installer script. */
+export const AIRGAP_INSTALLER_PATH = "/usr/local/bin/k3s-install.sh";
+/** Where the air-gapped mode expects the pre-staged binary. */
+export const AIRGAP_BINARY_PATH = "/usr/local/bin/k3s";
+/** Where the air-gapped mode expects the images tarball(s). */
+export const AIRGAP_IMAGES_DIR = "/var/lib/rancher/k3s/agent/images";
+/** How long to wait for the node to become Ready. */
+export const DEFAULT_READY_TIMEOUT_SECONDS = 300;
+
+export interface K3sInstallScriptOptions {
+    readonly location: Location;
+    /** Pinned version, e.g. v1.33.5+k3s1. */
+    readonly version: string;
+    /** The rendered config.yaml. */
+    readonly config: string;
+    /** Install from pre-staged files only (no download). */
+    readonly airgap: boolean;
+    /** Optional channel, passed to the installer (the pinned version wins). */
+    readonly channel?: string;
+    readonly readyTimeoutSeconds: number;
+}
+
+/**
+ * Renders the K3s install/upgrade script. Flags live in config.yaml, so re-running the installer
+ * keeps them. It installs when K3s is missing or at another version (an in-place upgrade),
+ * restarts when only the config changed, does nothing otherwise, and always waits for Ready.
+ */
+export function renderK3sInstallScript(opts: K3sInstallScriptOptions): string {
+    const installerEnv = [
+        `INSTALL_K3S_VERSION=${shellQuote(opts.version)}`,
+        ...(opts.channel !== undefined ? [`INSTALL_K3S_CHANNEL=${shellQuote(opts.channel)}`] : []),
+        ...(opts.airgap ? ["INSTALL_K3S_SKIP_DOWNLOAD=true"] : []),
+    ].join(" ");
+    const fetchInstaller = opts.airgap
+        ? `# Air-gapped: nothing is downloaded. The binary, the images and the installer are staged by hand.
+  [ -x ${AIRGAP_BINARY_PATH} ] || fail "air-gapped install: ${AIRGAP_BINARY_PATH} is missing. Copy the k3s binary of $K3S_VERSION there (chmod 755)"
+  staged="$(${AIRGAP_BINARY_PATH} --version 2>/dev/null | awk 'NR==1 {print $3}')"
+  [ "$staged" = "$K3S_VERSION" ] || fail "air-gapped install: ${AIRGAP_BINARY_PATH} is \${staged:-unreadable}, expected $K3S_VERSION. Stage the matching binary"
+  ls ${AIRGAP_IMAGES_DIR}/k3s-airgap-images-*.tar* >/dev/null 2>&1 || fail "air-gapped install: no k3s-airgap-images-<arch>.tar.zst in ${AIRGAP_IMAGES_DIR}. Copy the images of $K3S_VERSION there"
+  [ -f ${AIRGAP_INSTALLER_PATH} ] || fail "air-gapped install: ${AIRGAP_INSTALLER_PATH} is missing. Copy install.sh of $K3S_VERSION there"
+  installer=${AIRGAP_INSTALLER_PATH}`
+        : `installer="$(mktemp)"
+  trap 'rm -f "$installer"' EXIT
+  curl -sfL --retry 3 ${K3S_INSTALLER_URL} -o "$installer" </dev/null || fail "cannot download the K3s installer from ${K3S_INSTALLER_URL}; for hosts without internet use k3s.airgap"`;
+    const body = `${INSTALL_FILE_FUNCTION}
+K3S_VERSION=${shellQuote(opts.version)}
+READY_TIMEOUT=${opts.readyTimeoutSeconds}
+
+mkdir -p ${K3S_CONFIG_PATH.slice(0, K3S_CONFIG_PATH.lastIndexOf("/"))} ${AIRGAP_IMAGES_DIR}
+config_changed=0
+if install_file ${K3S_CONFIG_PATH} 600 <<'SOVEREIGN_FAAS_FILE'
+${opts.config}SOVEREIGN_FAAS_FILE
+then
+  config_changed=1
+fi
+
+installed=""
+if command -v k3s >/dev/null 2>&1 && [ -f /etc/systemd/system/k3s.service ]; then
+  installed="$(k3s --version 2>/dev/null | awk 'NR==1 {print $3}')"
+fi
+
+if [ "$installed" != "$K3S_VERSION" ]; then
+  if [ -n "$installed" ]; then log "upgrading K3s in place: $installed -> $K3S_VERSION"; else log "installing K3s $K3S_VERSION"; fi
+  ${fetchInstaller}
+  ${installerEnv} sh "$installer" </dev/null || fail "the K3s installer failed (see above); re-run pulumi up after fixing the cause"
+  changed "K3s $K3S_VERSION installed"
+elif [ "$config_changed" -eq 1 ] || ! systemctl is-active --quiet k3s; then
+  systemctl restart k3s || fail "K3s did not restart with the new ${K3S_CONFIG_PATH}; see journalctl -u k3s"
+  changed "K3s restarted"
+fi
+
+node="$(hostname)"
+deadline=$(( $(date +%s) + READY_TIMEOUT ))
+until [ "$(k3s kubectl get node "$node" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = "True" ]; do
+  if [ "$(date +%s)" -ge "$deadline" ]; then
+    journalctl -u k3s --no-pager -n 30 >&2 || true
+    fail "node $node not Ready after \${READY_TIMEOUT}s; the K3s log is above"
+  fi
+  sleep 5
+done
+[ "$(stat -c %a ${K3S_KUBECONFIG_PATH})" = "600" ] || fail "${K3S_KUBECONFIG_PATH} is not mode 600"
+log "node $node is Ready (K3s $K3S_VERSION)"`;
+    return renderScript({ step: "k3s", location: opts.location, body });
+}
+
+/** Renders the delete script: uninstalls K3s. Sovereign data lives outside /var/lib/rancher, so it survives. */
+export function renderK3sUninstallScript(location: Location): string {
+    return renderScript({
+        step: "k3s-uninstall",
+        location,
+        body: `if [ -x /usr/local/bin/k3s-uninstall.sh ]; then
+  /usr/local/bin/k3s-uninstall.sh </dev/null
+  changed "K3s uninstalled (data under /var/lib/rancher removed; sovereign data directories kept)"
+else
+  log "K3s is not installed"
+fi`,
+    });
+}
+
+/** Renders the script that prints the admin kubeconfig. */
+export function renderKubeconfigScript(location: Location): string {
+    return renderScript({
+        step: "kubeconfig",
+        location,
+        body: `[ -r ${K3S_KUBECONFIG_PATH} ] || fail "${K3S_KUBECONFIG_PATH} not found; is K3s installed?"
+cat ${K3S_KUBECONFIG_PATH}`,
+    });
+}

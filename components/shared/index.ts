@@ -1,0 +1,5 @@
+export * from "./validation";
+export * from "./duration";
+export * from "./labels";
+export * from "./script";
+export * from "./options";

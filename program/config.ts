@@ -1,0 +1,316 @@
+/**
+ * The stack's configuration: read from raw strings (as Pulumi stores them), validated in one
+ * pure function, returned typed. Every problem is reported at once, each naming the key as the
+ * user typed it, the value, the rule and the fix. Only the program calls this; components never
+ * read config.
+ */
+import * as pulumi from "@pulumi/pulumi";
+
+import {
+    DEFAULT_K3S_VERSION,
+    DEFAULT_SSH_PORT,
+    DEFAULT_SSH_SOURCES,
+    DEFAULT_SSH_USER,
+    K3S_VERSION_PATTERN,
+    Location,
+    MANAGED_K3S_KEYS,
+    Problems,
+    isCidr,
+    isDnsName,
+    isIPv4,
+    isIPv6,
+    isRecord,
+    validateSysctlOverrides,
+} from "../components";
+import { ISO_3166_1_ALPHA2, isKnownSubdivision } from "./iso3166";
+
+/** The Pulumi project name, and so the config namespace. */
+export const PROJECT = "sovereign-faas";
+/** Countries a host may be in unless `allowedCountries` says otherwise. */
+export const DEFAULT_ALLOWED_COUNTRIES = ["NO"] as const;
+
+/**
+ * What the offline plan substitutes for `secure:` values it cannot decrypt. Secret values are
+ * checked for shape only when they are real; the placeholder passes as "present".
+ */
+export const PLAN_SECRET_PLACEHOLDER = "[secret placeholder: the plan runs without the stack's passphrase]";
+
+/** Raw config: short key (without `sovereign-faas:`) to the string Pulumi stores. */
+export type RawConfig = Readonly<Record<string, string | undefined>>;
+
+export interface K3sSettings {
+    readonly version: string;
+    readonly channel?: string;
+    readonly airgap: boolean;
+    readonly extraArgs: Readonly<Record<string, string | number | boolean | readonly string[]>>;
+}
+
+export interface FirewallSettings {
+    readonly sshSources: readonly string[];
+    readonly apiSources: readonly string[];
+}
+
+export interface StackConfig {
+    readonly host: string;
+    readonly sshUser: string;
+    readonly sshPort: number;
+    /** Secret. Undefined when not set (the plan runs without it; a real `up` needs it). */
+    readonly sshPrivateKey?: pulumi.Output<string>;
+    readonly sshHostKey?: string;
+    readonly location: Location;
+    readonly allowedCountries: readonly string[];
+    readonly k3s: K3sSettings;
+    readonly kernel: Readonly<Record<string, string | number>>;
+    readonly firewall: FirewallSettings;
+}
+
+/** Keys whose values are secrets, whatever the stack file says. */
+export const SECRET_KEYS = ["sshPrivateKey"] as const;
+
+/** The full key as users type it. */
+export function fullKey(path: string): string {
+    return `${PROJECT}:${path}`;
+}
+
+/** A typed view of a raw config map that records problems as it reads. */
+export class ConfigReader {
+    readonly problems = new Problems();
+
+    constructor(private readonly raw: RawConfig) {}
+
+    has(key: string): boolean {
+        return this.raw[key] !== undefined;
+    }
+
+    string(key: string): string | undefined {
+        return this.raw[key];
+    }
+
+    /** Parses a structured (YAML map or list) value; Pulumi stores those as JSON. */
+    structured(key: string): unknown {
+        const text = this.raw[key];
+        if (text === undefined) {
+            return undefined;
+        }
+        try {
+            return JSON.parse(text);
+        } catch {
+            // A plain string where a map was expected: report it as the value the user typed.
+            return text;
+        }
+    }
+
+    object(key: string, shape: string): Record<string, unknown> | undefined {
+        const value = this.structured(key);
+        if (value === undefined) {
+            return undefined;
+        }
+        if (!isRecord(value)) {
+            this.problems.add(fullKey(key), value, `must be a map (${shape})`, `write it as a YAML map under ${fullKey(key)}`);
+            return undefined;
+        }
+        return value;
+    }
+
+    /** An integer in [min, max]; strings of digits are accepted (Pulumi stores numbers as text). */
+    integer(key: string, value: unknown, min: number, max: number): number | undefined {
+        const n = typeof value === "number" ? value : typeof value === "string" && /^-?\d+$/.test(value.trim()) ? Number(value) : NaN;
+        if (!Number.isInteger(n) || n < min || n > max) {
+            this.problems.add(fullKey(key), value, `must be a whole number from ${min} to ${max}`, `set a number such as ${min === 1 && max === 65535 ? 22 : min}`);
+            return undefined;
+        }
+        return n;
+    }
+
+    stringList(key: string, value: unknown): string[] | undefined {
+        if (value === undefined) {
+            return undefined;
+        }
+        if (!Array.isArray(value) || !value.every((v) => typeof v === "string")) {
+            this.problems.add(fullKey(key), value, "must be a list of strings", `write it as a YAML list, e.g. ${fullKey(key)}: ["203.0.113.0/24"]`);
+            return undefined;
+        }
+        return value as string[];
+    }
+
+    /** Reports keys of a map that the schema does not know (likely typos). */
+    unknownKeys(key: string, value: Record<string, unknown>, known: readonly string[]): void {
+        for (const k of Object.keys(value)) {
+            if (!known.includes(k)) {
+                this.problems.add(fullKey(`${key}.${k}`), value[k], `is not a known setting (known: ${known.join(", ")})`, "remove it or fix its spelling");
+            }
+        }
+    }
+}
+
+function parseHost(r: ConfigReader): string {
+    const host = r.string("host");
+    if (host === undefined || host.trim() === "") {
+        r.problems.add(fullKey("host"), host, "is required: the IPv4 address, IPv6 address or DNS name of the VPS", `pulumi config set ${fullKey("host")} 192.0.2.10`);
+        return "";
+    }
+    if (!isIPv4(host) && !isIPv6(host) && !isDnsName(host)) {
+        r.problems.add(fullKey("host"), host, "must be an IPv4 address, an IPv6 address or a DNS name", "use the VPS's public address, e.g. 192.0.2.10 or vps1.example.no");
+    }
+    return host;
+}
+
+function parseLocation(r: ConfigReader, allowedCountries: readonly string[]): Location {
+    const fallback: Location = { country: "", region: "" };
+    const loc = r.object("location", "{ country, region, site?, provider? }");
+    if (loc === undefined) {
+        if (!r.has("location")) {
+            r.problems.add(fullKey("location"), undefined, "is required: where the host physically is", `set ${fullKey("location")}: { country: NO, region: NO-03 }`);
+        }
+        return fallback;
+    }
+    r.unknownKeys("location", loc, ["country", "region", "site", "provider"]);
+    const country = loc.country;
+    const region = loc.region;
+    if (typeof country !== "string" || !ISO_3166_1_ALPHA2.has(country)) {
+        r.problems.add(fullKey("location.country"), country, "must be an ISO 3166-1 alpha-2 country code in capitals", "use a code such as NO");
+    } else if (!allowedCountries.includes(country)) {
+        r.problems.add(
+            fullKey("location.country"),
+            country,
+            `must be one of the allowed countries ${JSON.stringify(allowedCountries)}: data may only live there`,
+            `move the host to an allowed country, or (only with your DPO's approval) add ${country} to ${fullKey("allowedCountries")}`,
+        );
+    }
+    if (typeof region !== "string" || !/^[A-Z]{2}-[A-Z0-9]{1,3}$/.test(region)) {
+        r.problems.add(fullKey("location.region"), region, "must be an ISO 3166-2 subdivision code like NO-03", "use the code of the host's county, e.g. NO-03 for Oslo");
+    } else if (typeof country === "string" && !region.startsWith(`${country}-`)) {
+        r.problems.add(fullKey("location.region"), region, `must be a subdivision of location.country (${country})`, `use a code starting with ${country}-`);
+    } else if (typeof country === "string" && !isKnownSubdivision(region)) {
+        r.problems.add(fullKey("location.region"), region, `is not a known ISO 3166-2 code of ${country}`, "check the code in ISO 3166-2 (for Norway: NO-03 Oslo, NO-46 Vestland, NO-50 Trøndelag, ...)");
+    }
+    for (const k of ["site", "provider"] as const) {
+        if (loc[k] !== undefined && typeof loc[k] !== "string") {
+            r.problems.add(fullKey(`location.${k}`), loc[k], "must be a text", "quote it");
+        }
+    }
+    return {
+        country: typeof country === "string" ? country : "",
+        region: typeof region === "string" ? region : "",
+        ...(typeof loc.site === "string" ? { site: loc.site } : {}),
+        ...(typeof loc.provider === "string" ? { provider: loc.provider } : {}),
+    };
+}
+
+function parseAllowedCountries(r: ConfigReader): readonly string[] {
+    const value = r.structured("allowedCountries");
+    const list = r.stringList("allowedCountries", value) ?? [...DEFAULT_ALLOWED_COUNTRIES];
+    for (const c of list) {
+        if (!ISO_3166_1_ALPHA2.has(c)) {
+            r.problems.add(fullKey("allowedCountries"), c, "must list ISO 3166-1 alpha-2 country codes", "use codes such as NO");
+        }
+    }
+    return list;
+}
+
+function parseK3s(r: ConfigReader): K3sSettings {
+    const k = r.object("k3s", "{ version, channel?, airgap?, extraArgs? }") ?? {};
+    r.unknownKeys("k3s", k, ["version", "channel", "airgap", "extraArgs"]);
+    const version = k.version ?? DEFAULT_K3S_VERSION;
+    if (typeof version !== "string" || !K3S_VERSION_PATTERN.test(version)) {
+        r.problems.add(fullKey("k3s.version"), version, "must be a pinned K3s release like v1.33.5+k3s1 (not a channel such as stable or latest)", `pin an exact release, e.g. ${DEFAULT_K3S_VERSION}; use k3s.channel only alongside it`);
+    }
+    if (k.channel !== undefined && (typeof k.channel !== "string" || !/^(stable|latest|testing|v\d+\.\d+)$/.test(k.channel))) {
+        r.problems.add(fullKey("k3s.channel"), k.channel, "must be stable, latest, testing or a minor line like v1.33", "fix or remove it (k3s.version decides what is installed)");
+    }
+    if (k.airgap !== undefined && typeof k.airgap !== "boolean") {
+        r.problems.add(fullKey("k3s.airgap"), k.airgap, "must be true or false", "write airgap: true without quotes");
+    }
+    const extra: Record<string, string | number | boolean | readonly string[]> = {};
+    if (k.extraArgs !== undefined) {
+        if (!isRecord(k.extraArgs)) {
+            r.problems.add(fullKey("k3s.extraArgs"), k.extraArgs, "must be a map of K3s config keys to values", "write e.g. extraArgs: { cluster-domain: cluster.local }");
+        } else {
+            for (const [key, v] of Object.entries(k.extraArgs)) {
+                const where = fullKey(`k3s.extraArgs.${key}`);
+                const cleanKey = key.replace(/^--/, "");
+                if ((MANAGED_K3S_KEYS as readonly string[]).includes(cleanKey)) {
+                    r.problems.add(where, v, `${cleanKey} is managed by sovereign-faas (security and location settings)`, "remove it; see the K3s section of the README for what is set");
+                } else if (!/^[a-z][a-z0-9-]*$/.test(cleanKey)) {
+                    r.problems.add(where, key, "must be a K3s flag name without dashes, like cluster-cidr", "use the key as it appears in config.yaml");
+                } else if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") {
+                    extra[cleanKey] = v;
+                } else if (Array.isArray(v) && v.every((x) => typeof x === "string")) {
+                    extra[cleanKey] = v as string[];
+                } else {
+                    r.problems.add(where, v, "must be a text, number, boolean or list of texts", "write it as K3s config.yaml expects");
+                }
+            }
+        }
+    }
+    return {
+        version: typeof version === "string" ? version : DEFAULT_K3S_VERSION,
+        ...(typeof k.channel === "string" ? { channel: k.channel } : {}),
+        airgap: k.airgap === true,
+        extraArgs: extra,
+    };
+}
+
+function parseFirewall(r: ConfigReader): FirewallSettings {
+    const f = r.object("firewall", "{ sshSources: [cidr], apiSources: [cidr] }") ?? {};
+    r.unknownKeys("firewall", f, ["sshSources", "apiSources"]);
+    const lists: Record<"sshSources" | "apiSources", string[]> = { sshSources: [...DEFAULT_SSH_SOURCES], apiSources: [] };
+    for (const name of ["sshSources", "apiSources"] as const) {
+        const list = r.stringList(`firewall.${name}`, f[name]);
+        if (list === undefined) {
+            continue;
+        }
+        list.forEach((cidr, i) => {
+            if (!isCidr(cidr)) {
+                r.problems.add(fullKey(`firewall.${name}[${i}]`), cidr, "must be an IPv4 or IPv6 CIDR block", "write it like 203.0.113.0/24 or 2001:db8::/32");
+            }
+        });
+        lists[name] = list;
+    }
+    if (f.sshSources !== undefined && lists.sshSources.length === 0) {
+        r.problems.add(fullKey("firewall.sshSources"), [], "must not be empty: nobody could reach SSH, and pulumi up itself connects over SSH", "list the addresses you and your CI connect from");
+    }
+    return lists;
+}
+
+function parseKernel(r: ConfigReader): Record<string, string | number> {
+    const k = r.object("kernel", "{ <sysctl key>: <value> }") ?? {};
+    const problems = validateSysctlOverrides(k, fullKey("kernel"));
+    r.problems.addAll(problems.items);
+    return problems.empty ? (k as Record<string, string | number>) : {};
+}
+
+/** Parses and validates the foundation keys. Throws a ValidationError with every problem. */
+export function parseStackConfig(raw: RawConfig, secret: (value: string) => pulumi.Output<string> = (v) => pulumi.secret(v)): StackConfig {
+    const r = new ConfigReader(raw);
+    const host = parseHost(r);
+    const allowedCountries = parseAllowedCountries(r);
+    const location = parseLocation(r, allowedCountries);
+    const sshUser = r.string("sshUser") ?? DEFAULT_SSH_USER;
+    if (!/^[a-z_][a-z0-9_-]*$/.test(sshUser)) {
+        r.problems.add(fullKey("sshUser"), sshUser, "must be a Linux user name", "use root or a sudo-capable user such as deploy");
+    }
+    const sshPort = r.has("sshPort") ? r.integer("sshPort", r.string("sshPort"), 1, 65535) ?? DEFAULT_SSH_PORT : DEFAULT_SSH_PORT;
+    const key = r.string("sshPrivateKey");
+    if (key !== undefined && key !== PLAN_SECRET_PLACEHOLDER && !/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(key)) {
+        r.problems.add(fullKey("sshPrivateKey"), "[secret]", "must be a private key in PEM/OpenSSH format", `pulumi config set --secret ${fullKey("sshPrivateKey")} < ~/.ssh/id_ed25519`);
+    }
+    const hostKey = r.string("sshHostKey");
+    if (hostKey !== undefined && !/^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp\d+) [A-Za-z0-9+/=]+( .*)?$/.test(hostKey)) {
+        r.problems.add(fullKey("sshHostKey"), hostKey, "must be a public host key line like `ssh-ed25519 AAAA...`", "copy it from `ssh-keyscan -t ed25519 <host>` (without the host name)");
+    }
+    const config: StackConfig = {
+        host,
+        sshUser,
+        sshPort,
+        ...(key !== undefined ? { sshPrivateKey: secret(key) } : {}),
+        ...(hostKey !== undefined ? { sshHostKey: hostKey } : {}),
+        location,
+        allowedCountries,
+        k3s: parseK3s(r),
+        kernel: parseKernel(r),
+        firewall: parseFirewall(r),
+    };
+    r.problems.throwIfAny("Invalid stack configuration");
+    return config;
+}
