@@ -3,3 +3,4 @@ export * from "./duration";
 export * from "./labels";
 export * from "./script";
 export * from "./options";
+export * from "./edition";
