@@ -21,7 +21,7 @@ export default tseslint.config(
             "@pulumi/no-output-in-template-literal": "error",
             "@pulumi/no-output-instance-in-template-literal": "error",
             "@typescript-eslint/no-floating-promises": "error",
-            "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
+            "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", ignoreRestSiblings: true }],
             "no-console": ["error", { allow: ["error", "warn"] }],
             eqeqeq: "error",
         },

@@ -156,8 +156,9 @@ fi
 client_ip="\${SSH_CLIENT%% *}"
 if [ -n "$client_ip" ] && [[ "$client_ip" != *:* ]]; then
   allowed=0
-  for cidr in ${sshV4.length > 0 ? sshV4.map(shellQuote).join(" ") : "''"}; do
-    if [ -n "$cidr" ] && ip4_in_cidr "$client_ip" "$cidr"; then allowed=1; fi
+  ssh_v4_sources=(${sshV4.map(shellQuote).join(" ")})
+  for cidr in "\${ssh_v4_sources[@]}"; do
+    if ip4_in_cidr "$client_ip" "$cidr"; then allowed=1; fi
   done
   if [ "$allowed" -eq 0 ]; then
     fail "refusing to apply: this SSH client ($client_ip) is not in sovereign-faas:firewall.sshSources, so the next connection would be locked out. Add $client_ip/32 to sshSources"

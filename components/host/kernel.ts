@@ -239,8 +239,14 @@ fi
 # 4. Open-files limits for login sessions, every service, and K3s.
 ${writeFile(LIMITS_PATH, "644")}
 units_changed=0
-${writeFile(SYSTEMD_LIMITS_PATH, "644").replace("|| true", "&& units_changed=1 || true")}
-${writeFile(K3S_LIMITS_DROPIN_PATH, "644").replace("|| true", "&& units_changed=1 || true")}
+if ${writeFile(SYSTEMD_LIMITS_PATH, "644").replace(" || true", "")}
+then
+  units_changed=1
+fi
+if ${writeFile(K3S_LIMITS_DROPIN_PATH, "644").replace(" || true", "")}
+then
+  units_changed=1
+fi
 if [ "$units_changed" -eq 1 ]; then
   systemctl daemon-reexec
 fi`;
