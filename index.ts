@@ -1,25 +1,42 @@
 /**
  * The sovereign-faas program: one `pulumi up` turns a VPS in Norway into a hardened K3s +
  * OpenFaaS platform. It reads and validates the stack config (all problems at once, before any
- * resource exists), then composes the components in order:
+ * resource exists), then composes the components:
  *
  *   SSH connection -> preflight -> kernel tuning -> firewall -> K3s -> kubeconfig -> provider
+ *   provider -> OpenFaaS (namespaces, basic auth, release) -> queues, functions
+ *   SSH connection -> sovereign volume directories -> the functions that mount them
  */
 import * as pulumi from "@pulumi/pulumi";
 
-import { Firewall, K3sCluster, KernelTuning, Preflight, SshConnection } from "./components";
-import { fullKey, parseStackConfig, StackConfig } from "./program/config";
+import {
+    AsyncQueues,
+    Firewall,
+    Functions,
+    functionNamespacePodSecurityLabels,
+    K3sCluster,
+    KernelTuning,
+    OpenFaas,
+    Preflight,
+    SovereignVolumes,
+    SshConnection,
+    topicsOf,
+} from "./components";
+import { fullKey, parseStackConfig, platformFeatures, StackConfig } from "./program/config";
 import { asRunError, readRawConfig } from "./program/load";
 
 function loadConfig(): StackConfig {
     try {
-        return parseStackConfig(readRawConfig());
+        return parseStackConfig(readRawConfig(), { rootDir: __dirname, env: process.env });
     } catch (err) {
         throw asRunError(err);
     }
 }
 
 const config = loadConfig();
+for (const warning of config.functions.warnings) {
+    void pulumi.log.warn(warning);
+}
 
 if (config.sshPrivateKey === undefined && !pulumi.runtime.isDryRun()) {
     throw new pulumi.RunError(
@@ -27,6 +44,7 @@ if (config.sshPrivateKey === undefined && !pulumi.runtime.isDryRun()) {
     );
 }
 
+// --- The host -----------------------------------------------------------------------------
 const connection = new SshConnection("host", {
     host: config.host,
     location: config.location,
@@ -37,7 +55,7 @@ const connection = new SshConnection("host", {
 });
 const remote = { connection: connection.connection, user: connection.user, location: config.location };
 
-const preflight = new Preflight("preflight", remote, { dependsOn: [connection] });
+const preflight = new Preflight("preflight", { ...remote, dataPath: config.functions.sovereignRoots[0] }, { dependsOn: [connection] });
 const kernel = new KernelTuning("kernel", { ...remote, sysctls: config.kernel }, { dependsOn: [preflight] });
 const firewall = new Firewall(
     "firewall",
@@ -57,10 +75,69 @@ const cluster = new K3sCluster(
     // protect-kernel-defaults: the kubelet refuses to start before the kernel step has run.
     { dependsOn: [kernel, firewall] },
 );
+// Sovereign data directories need only SSH and the preflight; they are created while K3s installs.
+const volumes = new SovereignVolumes(
+    "volumes",
+    { ...remote, host: config.host, volumes: config.functions.volumes, sovereignRoots: config.functions.sovereignRoots },
+    { dependsOn: [preflight] },
+);
 
+// --- The platform ---------------------------------------------------------------------------
+const of = config.openfaas;
+const openfaas = new OpenFaas("openfaas", {
+    provider: cluster.provider,
+    location: config.location,
+    edition: of.edition,
+    chartVersion: of.chartVersion,
+    license: of.license,
+    gatewayTimeoutSeconds: of.gateway.timeoutSeconds,
+    gatewayReplicas: of.gateway.replicas,
+    queue: { workers: of.queue.workers, ackWaitSeconds: of.queue.ackWaitSeconds },
+    maxInflight: of.queue.maxInflight,
+    scaleToZero: of.scaleToZero.enabled,
+    functionNamespaceLabels: functionNamespacePodSecurityLabels(config.functions.volumes.length > 0),
+    helmValues: of.helmValues,
+});
+for (const warning of openfaas.warnings) {
+    void pulumi.log.warn(warning);
+}
+const queues = new AsyncQueues(
+    "queues",
+    {
+        provider: cluster.provider,
+        location: config.location,
+        edition: of.edition,
+        queues: of.queues,
+        topics: config.functions.functions.flatMap(topicsOf),
+        upstreamTimeoutSeconds: of.gateway.timeoutSeconds,
+    },
+    { dependsOn: [openfaas.release] },
+);
+const functions = new Functions(
+    "functions",
+    {
+        provider: cluster.provider,
+        location: config.location,
+        functions: config.functions.functions,
+        features: platformFeatures(of),
+        functionSecrets: config.functions.functionSecrets,
+        volumes: config.functions.volumes,
+        volumeDependency: volumes,
+    },
+    // Functions need their namespace; they do not wait for the chart's pods.
+    { dependsOn: [openfaas.functionNamespace] },
+);
+
+// --- Outputs --------------------------------------------------------------------------------
 export const host = config.host;
 export const location = config.location;
 export const preflightReport = preflight.report;
 export const sysctlProfile = kernel.profile;
 export const k3sVersion = cluster.version;
 export const kubeconfig = cluster.kubeconfig;
+export const openfaasEdition = of.edition;
+export const gatewayUrl = openfaas.gatewayUrl;
+export const asyncUrlPattern = queues.asyncUrlPattern;
+export const basicAuthPassword = openfaas.basicAuthPassword;
+export const functionNames = functions.names;
+export const sovereignVolumes = volumes.volumes;

@@ -5,3 +5,7 @@
 export * from "./shared";
 export * from "./host";
 export * from "./k3s";
+export * from "./openfaas";
+export * from "./queues";
+export * from "./functions";
+export * from "./volumes";

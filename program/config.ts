@@ -14,7 +14,9 @@ import {
     K3S_VERSION_PATTERN,
     Location,
     MANAGED_K3S_KEYS,
+    PlatformFeatures,
     Problems,
+    validateFunctionsForEdition,
     isCidr,
     isDnsName,
     isIPv4,
@@ -23,6 +25,8 @@ import {
     validateSysctlOverrides,
 } from "../components";
 import { ISO_3166_1_ALPHA2, isKnownSubdivision } from "./iso3166";
+import { FunctionsSettings, parseFunctionsConfig } from "./settings/functions";
+import { OpenFaasSettings, parseOpenFaasConfig } from "./settings/openfaas";
 
 /** The Pulumi project name, and so the config namespace. */
 export const PROJECT = "sovereign-faas";
@@ -62,6 +66,17 @@ export interface StackConfig {
     readonly k3s: K3sSettings;
     readonly kernel: Readonly<Record<string, string | number>>;
     readonly firewall: FirewallSettings;
+    readonly openfaas: OpenFaasSettings;
+    readonly functions: FunctionsSettings;
+}
+
+export interface ParseOptions {
+    /** The project directory, where stack.yml paths are resolved. @default process.cwd() */
+    readonly rootDir?: string;
+    /** Environment for stack.yml substitution. @default process.env */
+    readonly env?: Readonly<Record<string, string | undefined>>;
+    /** How secret values are wrapped. @default pulumi.secret */
+    readonly secret?: (value: string) => pulumi.Output<string>;
 }
 
 /** Keys whose values are secrets, whatever the stack file says. */
@@ -280,9 +295,34 @@ function parseKernel(r: ConfigReader): Record<string, string | number> {
     return problems.empty ? (k as Record<string, string | number>) : {};
 }
 
-/** Parses and validates the foundation keys. Throws a ValidationError with every problem. */
-export function parseStackConfig(raw: RawConfig, secret: (value: string) => pulumi.Output<string> = (v) => pulumi.secret(v)): StackConfig {
+/** Every key the program reads; anything else under `sovereign-faas:` is a typo. */
+export const KNOWN_KEYS = [
+    "allowedCountries",
+    "firewall",
+    "functionSecrets",
+    "functions",
+    "host",
+    "k3s",
+    "kernel",
+    "location",
+    "openfaas",
+    "sovereignRoots",
+    "sshHostKey",
+    "sshPort",
+    "sshPrivateKey",
+    "sshUser",
+    "volumes",
+] as const;
+
+/** Parses and validates the whole stack config. Throws a ValidationError with every problem. */
+export function parseStackConfig(raw: RawConfig, options: ParseOptions = {}): StackConfig {
+    const secret = options.secret ?? ((v: string) => pulumi.secret(v));
     const r = new ConfigReader(raw);
+    for (const key of Object.keys(raw)) {
+        if (!(KNOWN_KEYS as readonly string[]).includes(key) && !(EXTRA_KEYS as string[]).includes(key)) {
+            r.problems.add(fullKey(key), raw[key], "is not a setting of this program", `remove it or fix its spelling (known: ${[...KNOWN_KEYS, ...EXTRA_KEYS].sort().join(", ")})`);
+        }
+    }
     const host = parseHost(r);
     const allowedCountries = parseAllowedCountries(r);
     const location = parseLocation(r, allowedCountries);
@@ -299,6 +339,14 @@ export function parseStackConfig(raw: RawConfig, secret: (value: string) => pulu
     if (hostKey !== undefined && !/^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp\d+) [A-Za-z0-9+/=]+( .*)?$/.test(hostKey)) {
         r.problems.add(fullKey("sshHostKey"), hostKey, "must be a public host key line like `ssh-ed25519 AAAA...`", "copy it from `ssh-keyscan -t ed25519 <host>` (without the host name)");
     }
+    const k3s = parseK3s(r);
+    const kernel = parseKernel(r);
+    const firewall = parseFirewall(r);
+    const openfaas = parseOpenFaasConfig(r, secret);
+    const functions = parseFunctionsConfig(r, { rootDir: options.rootDir ?? process.cwd(), env: options.env ?? process.env, secret });
+    r.problems.addAll(
+        validateFunctionsForEdition(functions.functions, platformFeatures(openfaas), functions.file).items,
+    );
     const config: StackConfig = {
         host,
         sshUser,
@@ -307,10 +355,25 @@ export function parseStackConfig(raw: RawConfig, secret: (value: string) => pulu
         ...(hostKey !== undefined ? { sshHostKey: hostKey } : {}),
         location,
         allowedCountries,
-        k3s: parseK3s(r),
-        kernel: parseKernel(r),
-        firewall: parseFirewall(r),
+        k3s,
+        kernel,
+        firewall,
+        openfaas,
+        functions,
     };
     r.problems.throwIfAny("Invalid stack configuration");
     return config;
+}
+
+/** Keys read by later layers (ingress). */
+const EXTRA_KEYS: string[] = [];
+
+/** What the functions layer needs to know of the platform. */
+export function platformFeatures(o: OpenFaasSettings): PlatformFeatures {
+    return {
+        edition: o.edition,
+        scaleToZero: { enabled: o.scaleToZero.enabled, defaultIdleDurationSeconds: o.scaleToZero.defaultIdleDurationSeconds },
+        queueNames: o.queues.map((q) => q.name),
+        gatewayTimeoutSeconds: o.gateway.timeoutSeconds,
+    };
 }

@@ -54,12 +54,21 @@ export function planValue(value: unknown): unknown {
     return value;
 }
 
+/** A provider reference is `<urn>::<id>`; default providers (no reference) are left out. */
+function providerUrn(ref: string): string[] {
+    if (!ref || ref.includes("::default_")) {
+        return [];
+    }
+    return [ref.slice(0, ref.lastIndexOf("::"))];
+}
+
 interface RegisterRequest {
     getType(): string;
     getName(): string;
     getParent(): string;
     getCustom(): boolean;
     getDependenciesList(): string[];
+    getProvider(): string;
     getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
 }
 
@@ -81,7 +90,8 @@ export class Recorder {
                 name: req.getName(),
                 parent: req.getParent() ? nameOfUrn(req.getParent()) : null,
                 inputs: planValue(req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>,
-                dependsOn: [...new Set(req.getDependenciesList().map(nameOfUrn))].sort(),
+                // The provider is an ordering edge too: nothing in the cluster exists before it.
+                dependsOn: [...new Set([...req.getDependenciesList(), ...providerUrn(req.getProvider())].map(nameOfUrn))].sort(),
                 custom: req.getCustom(),
             });
             return original(req, cb);

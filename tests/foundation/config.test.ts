@@ -8,6 +8,7 @@ const valid: RawConfig = {
     location: JSON.stringify({ country: "NO", region: "NO-03", site: "Oslo" }),
     sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n-----END OPENSSH PRIVATE KEY-----\n",
     firewall: JSON.stringify({ sshSources: ["198.51.100.0/24"], apiSources: ["198.51.100.7/32"] }),
+    functions: "tests/fixtures/minimal-stack.yml",
 };
 
 function problemsOf(raw: RawConfig): string[] {
@@ -136,6 +137,7 @@ describe("parseStackConfig", () => {
             sshPort: "x",
             firewall: JSON.stringify({ sshSources: ["nope"] }),
             k3s: JSON.stringify({ version: "latest" }),
+            functions: "tests/fixtures/minimal-stack.yml",
         });
         expect(problems.map((p) => p.split(" | ")[0])).toEqual([
             "sovereign-faas:host",

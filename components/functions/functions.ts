@@ -1,0 +1,86 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+
+import { FUNCTION_NAMESPACE, PlatformFeatures } from "../shared/edition";
+import { Location } from "../shared/labels";
+import { childOptions } from "../shared/options";
+import { scaleToZeroLabels } from "../openfaas/values";
+import { SovereignVolume } from "../volumes/volumes";
+import { renderFunctionDeployment, renderFunctionService } from "./manifests";
+import { FunctionSpec } from "./stack-yml";
+
+export interface FunctionsArgs {
+    readonly provider: k8s.Provider;
+    readonly location: Location;
+    /** Parsed and validated functions (see `parseStackYml`, `validateFunctionsForEdition`). */
+    readonly functions: readonly FunctionSpec[];
+    /** The platform: edition, scale to zero, queues. */
+    readonly features: PlatformFeatures;
+    /**
+     * Values of the Kubernetes Secrets the functions name in `secrets`: name -> key -> value.
+     * Values are treated as secrets.
+     * @default {}
+     */
+    readonly functionSecrets?: Readonly<Record<string, Readonly<Record<string, pulumi.Input<string>>>>>;
+    /**
+     * Sovereign volumes; a function mounts those that list it.
+     * @default []
+     */
+    readonly volumes?: readonly SovereignVolume[];
+    /**
+     * What creates the volumes' host directories; only functions that mount a volume wait for it.
+     * @default undefined
+     */
+    readonly volumeDependency?: pulumi.Resource;
+}
+
+/**
+ * Functions from a stack.yml as plain Deployments and Services in openfaas-fn — what faas-netes
+ * creates itself — so `pulumi up` owns them declaratively on CE and Pro alike.
+ */
+export class Functions extends pulumi.ComponentResource {
+    /** Function names, sorted. */
+    readonly names: string[];
+
+    constructor(name: string, args: FunctionsArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("sovereign-faas:functions:Functions", name, {}, opts);
+        const secrets = args.functionSecrets ?? {};
+        const missing = [...new Set(args.functions.flatMap((f) => f.secrets))].filter((s) => secrets[s] === undefined).sort();
+        if (missing.length > 0) {
+            throw new Error(`Functions ${name}: no values for secret(s) ${missing.join(", ")}; set them in sovereign-faas:functionSecrets`);
+        }
+        const base = childOptions(this, opts, { provider: args.provider });
+        const extraLabels = args.features.edition === "pro" && args.features.scaleToZero.enabled ? scaleToZeroLabels(args.features.scaleToZero.defaultIdleDurationSeconds) : {};
+        const volumesByFunction = new Map<string, SovereignVolume[]>();
+        for (const v of args.volumes ?? []) {
+            for (const f of v.functions) {
+                volumesByFunction.set(f, [...(volumesByFunction.get(f) ?? []), v]);
+            }
+        }
+        const secretResources = new Map<string, k8s.core.v1.Secret>();
+        for (const secretName of [...new Set(args.functions.flatMap((f) => f.secrets))].sort()) {
+            const data = Object.fromEntries(Object.entries(secrets[secretName]).map(([k, v]) => [k, pulumi.secret(v)]));
+            secretResources.set(
+                secretName,
+                new k8s.core.v1.Secret(`${name}-secret-${secretName}`, { metadata: { name: secretName, namespace: FUNCTION_NAMESPACE }, type: "Opaque", stringData: data }, base),
+            );
+        }
+        for (const fn of args.functions) {
+            const volumes = volumesByFunction.get(fn.name) ?? [];
+            const deployment = renderFunctionDeployment(fn, { extraLabels, volumes, location: args.location });
+            // A function waits for its Secrets, and for the host directories of the volumes it mounts.
+            const deps: pulumi.Resource[] = fn.secrets.map((s) => secretResources.get(s) as k8s.core.v1.Secret);
+            if (volumes.length > 0 && args.volumeDependency !== undefined) {
+                deps.push(args.volumeDependency);
+            }
+            new k8s.apps.v1.Deployment(
+                `${name}-${fn.name}`,
+                deployment as unknown as k8s.apps.v1.DeploymentArgs,
+                deps.length > 0 ? childOptions(this, opts, { provider: args.provider, dependsOn: deps }) : base,
+            );
+            new k8s.core.v1.Service(`${name}-${fn.name}-svc`, renderFunctionService(fn) as unknown as k8s.core.v1.ServiceArgs, base);
+        }
+        this.names = args.functions.map((f) => f.name).sort();
+        this.registerOutputs({ names: this.names });
+    }
+}

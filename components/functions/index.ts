@@ -1,0 +1,5 @@
+export * from "./edition-rules";
+export * from "./envsubst";
+export * from "./functions";
+export * from "./manifests";
+export * from "./stack-yml";

@@ -1,0 +1,2 @@
+export * from "./openfaas";
+export * from "./values";

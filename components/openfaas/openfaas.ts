@@ -1,0 +1,200 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+
+import { Edition, FUNCTION_NAMESPACE, OPENFAAS_NAMESPACE } from "../shared/edition";
+import { Location, locationLabels } from "../shared/labels";
+import { childOptions } from "../shared/options";
+import {
+    DEFAULT_GATEWAY_REPLICAS,
+    DEFAULT_GATEWAY_TIMEOUT_SECONDS,
+    DEFAULT_OPENFAAS_CHART_VERSION,
+    mergeHelmValues,
+    OPENFAAS_CHART_REPO,
+    renderOpenFaasValues,
+} from "./values";
+
+/** The in-cluster gateway URL. */
+export const GATEWAY_URL = `http://gateway.${OPENFAAS_NAMESPACE}:8080`;
+/** The Secret the chart reads the admin credentials from (generateBasicAuth: false). */
+export const BASIC_AUTH_SECRET = "basic-auth";
+/** The admin user. */
+export const BASIC_AUTH_USER = "admin";
+/** Length of the generated admin password. */
+export const BASIC_AUTH_PASSWORD_LENGTH = 32;
+/** The Secret OpenFaaS Pro reads its licence from. */
+export const LICENSE_SECRET = "openfaas-license";
+/** Pod Security for the core services: the chart's pods are non-root, baseline is enforceable. */
+export const OPENFAAS_POD_SECURITY: Readonly<Record<string, string>> = {
+    "pod-security.kubernetes.io/audit": "restricted",
+    "pod-security.kubernetes.io/enforce": "baseline",
+    "pod-security.kubernetes.io/warn": "restricted",
+};
+/** Pod Security for functions when no hostPath volume is mounted. */
+export const DEFAULT_FUNCTION_POD_SECURITY: Readonly<Record<string, string>> = {
+    "pod-security.kubernetes.io/audit": "restricted",
+    "pod-security.kubernetes.io/enforce": "restricted",
+    "pod-security.kubernetes.io/warn": "restricted",
+};
+
+export interface OpenFaasArgs {
+    /** The provider of the cluster to install into. */
+    readonly provider: k8s.Provider;
+    /** Where the node is; namespaces are labelled and pods pinned with it. */
+    readonly location: Location;
+    /**
+     * `ce` (Community Edition) or `pro`.
+     * @default "ce"
+     */
+    readonly edition?: Edition;
+    /**
+     * Pinned chart version.
+     * @default "15.0.6" (DEFAULT_OPENFAAS_CHART_VERSION)
+     */
+    readonly chartVersion?: string;
+    /** Pro licence (JWT), secret. Required for `pro`. */
+    readonly license?: pulumi.Input<string>;
+    /**
+     * The longest a synchronous function may run, in seconds.
+     * @default 300 (DEFAULT_GATEWAY_TIMEOUT_SECONDS)
+     */
+    readonly gatewayTimeoutSeconds?: number;
+    /**
+     * Gateway replicas.
+     * @default 1 (DEFAULT_GATEWAY_REPLICAS)
+     */
+    readonly gatewayReplicas?: number;
+    /**
+     * Queue-workers and their ack wait (seconds).
+     * @default { workers: 1, ackWaitSeconds: gatewayTimeoutSeconds }
+     */
+    readonly queue?: { readonly workers: number; readonly ackWaitSeconds: number };
+    /**
+     * Pro: concurrent messages per worker of the default queue.
+     * @default 1
+     */
+    readonly maxInflight?: number;
+    /**
+     * Pro: turn on the autoscaler's scale to zero (functions opt in with labels).
+     * @default false
+     */
+    readonly scaleToZero?: boolean;
+    /**
+     * Pod Security labels for the functions' namespace (hostPath volumes need `privileged`).
+     * @default enforce/warn/audit `restricted` (DEFAULT_FUNCTION_POD_SECURITY)
+     */
+    readonly functionNamespaceLabels?: Readonly<Record<string, string>>;
+    /**
+     * Escape hatch: values merged over ours, last. Overriding one of ours produces a warning.
+     * @default {}
+     */
+    readonly helmValues?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * OpenFaaS as a Helm release, the way a careful operator installs it: namespaces labelled with
+ * their jurisdiction, the admin password generated once and kept in state, no NodePort, the
+ * gateway's timeouts consistent, pods pinned to the sovereign node.
+ */
+export class OpenFaas extends pulumi.ComponentResource {
+    /** The admin password (user `admin`), secret. */
+    readonly basicAuthPassword: pulumi.Output<string>;
+    /** The in-cluster gateway URL. */
+    readonly gatewayUrl: string;
+    /** How to invoke a function asynchronously: replace `<name>`. */
+    readonly asyncUrlPattern: string;
+    /** The rendered values (before the escape hatch). */
+    readonly values: Record<string, unknown>;
+    /** Warnings from `helmValues` overriding ours; the program prints them. */
+    readonly warnings: string[];
+    /** The release, for `dependsOn`. */
+    readonly release: k8s.helm.v3.Release;
+    /** The functions' namespace, for `dependsOn`. */
+    readonly functionNamespace: k8s.core.v1.Namespace;
+
+    constructor(name: string, args: OpenFaasArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("sovereign-faas:openfaas:OpenFaas", name, {}, opts);
+        const edition = args.edition ?? "ce";
+        if (edition === "pro" && args.license === undefined) {
+            throw new Error(`OpenFaas ${name}: edition "pro" needs a license (the ${LICENSE_SECRET} Secret)`);
+        }
+        const timeout = args.gatewayTimeoutSeconds ?? DEFAULT_GATEWAY_TIMEOUT_SECONDS;
+        const labels = locationLabels(args.location);
+        this.values = renderOpenFaasValues({
+            edition,
+            gatewayTimeoutSeconds: timeout,
+            gatewayReplicas: args.gatewayReplicas ?? DEFAULT_GATEWAY_REPLICAS,
+            nodeSelector: labels,
+            queue: args.queue ?? { workers: 1, ackWaitSeconds: timeout },
+            proQueue: { maxInflight: args.maxInflight ?? 1 },
+            scaleToZero: args.scaleToZero ?? false,
+        });
+        const merged = mergeHelmValues(this.values, { ...(args.helmValues ?? {}) }, "sovereign-faas:openfaas.helmValues");
+        this.warnings = merged.warnings;
+
+        const k8sOpts = (extra: pulumi.CustomResourceOptions = {}): pulumi.CustomResourceOptions =>
+            childOptions(this, opts, { provider: args.provider, ...extra });
+        const core = new k8s.core.v1.Namespace(
+            `${name}-ns`,
+            { metadata: { name: OPENFAAS_NAMESPACE, labels: { ...labels, ...OPENFAAS_POD_SECURITY } } },
+            k8sOpts(),
+        );
+        this.functionNamespace = new k8s.core.v1.Namespace(
+            `${name}-fn-ns`,
+            { metadata: { name: FUNCTION_NAMESPACE, labels: { ...labels, ...(args.functionNamespaceLabels ?? DEFAULT_FUNCTION_POD_SECURITY) } } },
+            k8sOpts(),
+        );
+        const password = new random.RandomPassword(
+            `${name}-admin-password`,
+            { length: BASIC_AUTH_PASSWORD_LENGTH, special: false },
+            { parent: this, additionalSecretOutputs: ["result"] },
+        );
+        this.basicAuthPassword = pulumi.secret(password.result);
+        const basicAuth = new k8s.core.v1.Secret(
+            `${name}-basic-auth`,
+            {
+                metadata: { name: BASIC_AUTH_SECRET, namespace: OPENFAAS_NAMESPACE, labels },
+                type: "Opaque",
+                stringData: { "basic-auth-password": this.basicAuthPassword, "basic-auth-user": BASIC_AUTH_USER },
+            },
+            k8sOpts({ dependsOn: [core] }),
+        );
+        const releaseDeps: pulumi.Resource[] = [core, this.functionNamespace, basicAuth];
+        if (edition === "pro" && args.license !== undefined) {
+            releaseDeps.push(
+                new k8s.core.v1.Secret(
+                    `${name}-license`,
+                    {
+                        metadata: { name: LICENSE_SECRET, namespace: OPENFAAS_NAMESPACE, labels },
+                        type: "Opaque",
+                        stringData: { license: pulumi.secret(args.license) },
+                    },
+                    k8sOpts({ dependsOn: [core] }),
+                ),
+            );
+        }
+        this.release = new k8s.helm.v3.Release(
+            `${name}-release`,
+            {
+                name: "openfaas",
+                chart: "openfaas",
+                version: args.chartVersion ?? DEFAULT_OPENFAAS_CHART_VERSION,
+                repositoryOpts: { repo: OPENFAAS_CHART_REPO },
+                namespace: OPENFAAS_NAMESPACE,
+                values: merged.values,
+                // The chart must not create namespaces: ours carry the jurisdiction labels.
+                createNamespace: false,
+                atomic: true,
+                timeout: 600,
+            },
+            k8sOpts({ dependsOn: releaseDeps }),
+        );
+        this.gatewayUrl = GATEWAY_URL;
+        this.asyncUrlPattern = `${GATEWAY_URL}/async-function/<name>`;
+        this.registerOutputs({
+            basicAuthPassword: this.basicAuthPassword,
+            gatewayUrl: this.gatewayUrl,
+            asyncUrlPattern: this.asyncUrlPattern,
+        });
+    }
+}

@@ -1,0 +1,186 @@
+/**
+ * Helm values for the OpenFaaS chart (faas-netes `openfaas`), rendered as pure functions.
+ * Every key set here exists in the chart's default values (components/openfaas/reference/,
+ * checked by tests); the removed `faasIdler` and `queueMode` are never set.
+ */
+import { Edition, FUNCTION_NAMESPACE, SCALE_ZERO_DURATION_LABEL, SCALE_ZERO_LABEL } from "../shared/edition";
+import { isRecord } from "../shared/validation";
+
+/** The chart repository. */
+export const OPENFAAS_CHART_REPO = "https://openfaas.github.io/faas-netes/";
+/** Pinned chart version (newest at faas-netes commit 662ce9ce, 2026-05-13). */
+export const DEFAULT_OPENFAAS_CHART_VERSION = "15.0.6";
+/** The longest a synchronous function may run, by default: the seeds' 300 s proxy timeouts. */
+export const DEFAULT_GATEWAY_TIMEOUT_SECONDS = 300;
+/** Read and write timeouts exceed the upstream timeout by this much (the chart's own 1m / 1m05s). */
+export const GATEWAY_TIMEOUT_MARGIN_SECONDS = 5;
+/** Gateway replicas by default. */
+export const DEFAULT_GATEWAY_REPLICAS = 1;
+/** Idle time before a function scales to zero (Pro), by default. */
+export const DEFAULT_IDLE_DURATION_SECONDS = 15 * 60;
+/** The user the chart's containers run as. */
+export const OPENFAAS_RUN_AS_USER = 10001;
+
+export interface GatewayTimeouts {
+    readonly readTimeout: string;
+    readonly writeTimeout: string;
+    readonly upstreamTimeout: string;
+}
+
+/**
+ * The gateway's timeouts for a function timeout. The upstream timeout is the function's time;
+ * read and write must be strictly larger, or the gateway cuts the connection before the
+ * function's answer arrives.
+ */
+export function deriveGatewayTimeouts(timeoutSeconds: number): GatewayTimeouts {
+    const outer = `${timeoutSeconds + GATEWAY_TIMEOUT_MARGIN_SECONDS}s`;
+    return { readTimeout: outer, writeTimeout: outer, upstreamTimeout: `${timeoutSeconds}s` };
+}
+
+export interface OpenFaasValuesOptions {
+    readonly edition: Edition;
+    /** Function timeout (gateway upstream timeout), seconds. */
+    readonly gatewayTimeoutSeconds: number;
+    readonly gatewayReplicas: number;
+    /** Labels of the sovereign node; every pod of the chart is pinned to it. */
+    readonly nodeSelector: Readonly<Record<string, string>>;
+    /** CE queue: workers and ack wait (seconds). */
+    readonly queue: { readonly workers: number; readonly ackWaitSeconds: number };
+    /** Pro: concurrent messages per queue-worker, and the default queue's retry settings. */
+    readonly proQueue?: { readonly maxInflight: number };
+    /** Pro: scale to zero through the autoscaler. */
+    readonly scaleToZero: boolean;
+}
+
+/** Sorts keys recursively, so the same options always render the same bytes. */
+export function sortDeep<T>(value: T): T {
+    if (Array.isArray(value)) {
+        return value.map(sortDeep) as unknown as T;
+    }
+    if (isRecord(value)) {
+        return Object.fromEntries(
+            Object.keys(value)
+                .sort()
+                .map((k) => [k, sortDeep(value[k])]),
+        ) as T;
+    }
+    return value;
+}
+
+/** Renders the chart values for an edition. */
+export function renderOpenFaasValues(opts: OpenFaasValuesOptions): Record<string, unknown> {
+    const t = deriveGatewayTimeouts(opts.gatewayTimeoutSeconds);
+    const values: Record<string, unknown> = {
+        basic_auth: true,
+        // We create the basic-auth Secret from a password kept in Pulumi state; the chart's
+        // own generator would invent a new one in a hook.
+        generateBasicAuth: false,
+        // The NGINX ingress is the only way in: no NodePort / LoadBalancer for the gateway.
+        exposeServices: false,
+        functionNamespace: FUNCTION_NAMESPACE,
+        functions: { setNonRootUser: true },
+        gateway: {
+            directFunctions: true,
+            readTimeout: t.readTimeout,
+            replicas: opts.gatewayReplicas,
+            resources: { requests: { cpu: "100m", memory: "120Mi" } },
+            upstreamTimeout: t.upstreamTimeout,
+            writeTimeout: t.writeTimeout,
+        },
+        nodeSelector: { ...opts.nodeSelector },
+        openfaasPro: opts.edition === "pro",
+        securityContext: {
+            allowPrivilegeEscalation: false,
+            capabilities: { drop: ["ALL"] },
+            runAsNonRoot: true,
+            runAsUser: OPENFAAS_RUN_AS_USER,
+        },
+        nats: { resources: { requests: { cpu: "100m", memory: "120Mi" } } },
+        prometheus: { resources: { requests: { cpu: "100m", memory: "512Mi" } } },
+    };
+    if (opts.edition === "ce") {
+        values.queueWorker = {
+            ackWait: `${opts.queue.ackWaitSeconds}s`,
+            replicas: opts.queue.workers,
+            resources: { requests: { cpu: "50m", memory: "120Mi" } },
+        };
+        values.faasnetes = { resources: { requests: { cpu: "100m", memory: "120Mi" } } };
+    } else {
+        values.autoscaler = { enabled: true, resources: { requests: { cpu: "100m", memory: "128Mi" } } };
+        values.jetstreamQueueWorker = { mode: "static" };
+        values.queueWorker = { replicas: opts.queue.workers };
+        values.queueWorkerPro = { maxInflight: opts.proQueue?.maxInflight ?? 1 };
+        values.operator = { resources: { requests: { cpu: "50m", memory: "120Mi" } } };
+    }
+    return sortDeep(values);
+}
+
+/** Per-function labels for Pro scale to zero, e.g. `com.openfaas.scale.zero-duration: 15m`. */
+export function scaleToZeroLabels(idleSeconds: number): Record<string, string> {
+    const duration = idleSeconds % 60 === 0 ? `${idleSeconds / 60}m` : `${idleSeconds}s`;
+    return { [SCALE_ZERO_LABEL]: "true", [SCALE_ZERO_DURATION_LABEL]: duration };
+}
+
+/** Every leaf path of a values object, dotted (`gateway.readTimeout`). */
+export function valuePaths(values: unknown, prefix = ""): string[] {
+    if (!isRecord(values) || Object.keys(values).length === 0) {
+        return prefix === "" ? [] : [prefix];
+    }
+    return Object.entries(values).flatMap(([k, v]) => valuePaths(v, prefix === "" ? k : `${prefix}.${k}`));
+}
+
+/**
+ * Paths in `values` that the chart's reference values do not have. A map in the reference
+ * that is empty (`nodeSelector: {}`, `securityContext: {}`) accepts any keys below it.
+ */
+export function unknownValuePaths(values: unknown, reference: unknown): string[] {
+    const unknown: string[] = [];
+    const walk = (v: unknown, ref: unknown, prefix: string): void => {
+        if (!isRecord(v)) {
+            return;
+        }
+        for (const [k, child] of Object.entries(v)) {
+            const p = prefix === "" ? k : `${prefix}.${k}`;
+            if (!isRecord(ref) || !(k in ref)) {
+                unknown.push(p);
+                continue;
+            }
+            const refChild = ref[k];
+            if (isRecord(refChild) && Object.keys(refChild).length === 0) {
+                continue; // free-form map in the chart
+            }
+            if (isRecord(child) && (isRecord(refChild) || refChild === null || refChild === undefined)) {
+                if (isRecord(refChild)) {
+                    walk(child, refChild, p);
+                }
+            }
+        }
+    };
+    walk(values, reference, "");
+    return unknown;
+}
+
+export interface MergedValues {
+    readonly values: Record<string, unknown>;
+    /** One line per path where the user's helmValues replace a value we set on purpose. */
+    readonly warnings: string[];
+}
+
+/** Deep-merges the user's `helmValues` over ours (theirs win) and says where they overrode ours. */
+export function mergeHelmValues(ours: Record<string, unknown>, theirs: Record<string, unknown>, configKey: string): MergedValues {
+    const warnings: string[] = [];
+    const merge = (a: unknown, b: unknown, path: string): unknown => {
+        if (isRecord(a) && isRecord(b)) {
+            const out: Record<string, unknown> = { ...a };
+            for (const [k, v] of Object.entries(b)) {
+                out[k] = k in a ? merge(a[k], v, path === "" ? k : `${path}.${k}`) : v;
+            }
+            return out;
+        }
+        if (JSON.stringify(a) !== JSON.stringify(b)) {
+            warnings.push(`${configKey}.${path} overrides a value sovereign-faas sets (${JSON.stringify(a)} -> ${JSON.stringify(b)}); the guarantees that depend on it are yours to keep`);
+        }
+        return b;
+    };
+    return { values: sortDeep(merge(ours, theirs, "") as Record<string, unknown>), warnings };
+}

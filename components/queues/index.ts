@@ -1,0 +1,2 @@
+export * from "./async-queues";
+export * from "./values";

@@ -1,0 +1,3 @@
+export * from "./script";
+export * from "./sovereign-volumes";
+export * from "./volumes";
