@@ -6,6 +6,7 @@
  *   SSH connection -> preflight -> kernel tuning -> firewall -> K3s -> kubeconfig -> provider
  *   provider -> OpenFaaS (namespaces, basic auth, release) -> queues, functions
  *   SSH connection -> sovereign volume directories -> the functions that mount them
+ *   provider -> NGINX controller (+ TLS) -> Ingresses to the gateway
  */
 import * as pulumi from "@pulumi/pulumi";
 
@@ -16,6 +17,7 @@ import {
     functionNamespacePodSecurityLabels,
     K3sCluster,
     KernelTuning,
+    NginxEdge,
     OpenFaas,
     Preflight,
     SovereignVolumes,
@@ -128,6 +130,27 @@ const functions = new Functions(
     { dependsOn: [openfaas.functionNamespace] },
 );
 
+// --- The edge -----------------------------------------------------------------------------
+const edge =
+    config.ingress === undefined
+        ? undefined
+        : new NginxEdge("edge", {
+              provider: cluster.provider,
+              location: config.location,
+              domain: config.ingress.domain,
+              tls: config.ingress.tls,
+              timeoutSeconds: config.ingress.timeoutSeconds,
+              maxBodySize: config.ingress.maxBodySize,
+              buffers: config.ingress.buffers,
+              bufferSize: config.ingress.bufferSize,
+              rateLimit: config.ingress.rateLimit,
+              systemAllowFrom: config.ingress.systemAllowFrom,
+              gateway: openfaas.release,
+          });
+if (edge === undefined) {
+    void pulumi.log.warn(`${fullKey("domain")} is not set: the gateway is reachable only inside the cluster`);
+}
+
 // --- Outputs --------------------------------------------------------------------------------
 export const host = config.host;
 export const location = config.location;
@@ -141,3 +164,6 @@ export const asyncUrlPattern = queues.asyncUrlPattern;
 export const basicAuthPassword = openfaas.basicAuthPassword;
 export const functionNames = functions.names;
 export const sovereignVolumes = volumes.volumes;
+export const publicUrl = edge?.url;
+export const tlsMode = edge?.tlsMode;
+export const certificateValidityEnd = edge?.certificateValidityEnd;

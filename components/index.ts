@@ -9,3 +9,4 @@ export * from "./openfaas";
 export * from "./queues";
 export * from "./functions";
 export * from "./volumes";
+export * from "./ingress";

@@ -26,6 +26,7 @@ import {
 } from "../components";
 import { ISO_3166_1_ALPHA2, isKnownSubdivision } from "./iso3166";
 import { FunctionsSettings, parseFunctionsConfig } from "./settings/functions";
+import { IngressSettings, parseIngressConfig } from "./settings/ingress";
 import { OpenFaasSettings, parseOpenFaasConfig } from "./settings/openfaas";
 
 /** The Pulumi project name, and so the config namespace. */
@@ -68,6 +69,8 @@ export interface StackConfig {
     readonly firewall: FirewallSettings;
     readonly openfaas: OpenFaasSettings;
     readonly functions: FunctionsSettings;
+    /** The public edge; undefined when no domain is set. */
+    readonly ingress?: IngressSettings;
 }
 
 export interface ParseOptions {
@@ -298,10 +301,12 @@ function parseKernel(r: ConfigReader): Record<string, string | number> {
 /** Every key the program reads; anything else under `sovereign-faas:` is a typo. */
 export const KNOWN_KEYS = [
     "allowedCountries",
+    "domain",
     "firewall",
     "functionSecrets",
     "functions",
     "host",
+    "ingress",
     "k3s",
     "kernel",
     "location",
@@ -311,6 +316,7 @@ export const KNOWN_KEYS = [
     "sshPort",
     "sshPrivateKey",
     "sshUser",
+    "tls",
     "volumes",
 ] as const;
 
@@ -344,6 +350,7 @@ export function parseStackConfig(raw: RawConfig, options: ParseOptions = {}): St
     const firewall = parseFirewall(r);
     const openfaas = parseOpenFaasConfig(r, secret);
     const functions = parseFunctionsConfig(r, { rootDir: options.rootDir ?? process.cwd(), env: options.env ?? process.env, secret });
+    const ingress = parseIngressConfig(r, openfaas.gateway.timeoutSeconds, secret);
     r.problems.addAll(
         validateFunctionsForEdition(functions.functions, platformFeatures(openfaas), functions.file).items,
     );
@@ -360,6 +367,7 @@ export function parseStackConfig(raw: RawConfig, options: ParseOptions = {}): St
         firewall,
         openfaas,
         functions,
+        ...(ingress !== undefined ? { ingress } : {}),
     };
     r.problems.throwIfAny("Invalid stack configuration");
     return config;

@@ -1,0 +1,201 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as tls from "@pulumi/tls";
+
+import { OPENFAAS_NAMESPACE } from "../shared/edition";
+import { Location, locationLabels } from "../shared/labels";
+import { childOptions } from "../shared/options";
+import { DEFAULT_NGINX_INGRESS_CHART_VERSION, INGRESS_NAMESPACE, NGINX_INGRESS_CHART, renderControllerValues } from "./controller";
+import {
+    DEFAULT_MAX_BODY_SIZE,
+    DEFAULT_PROXY_BUFFER_SIZE,
+    DEFAULT_PROXY_BUFFERS,
+    DEFAULT_RATE_LIMIT,
+    INGRESS_CLASS,
+    RateLimit,
+    renderGatewayIngresses,
+} from "./gateway-ingress";
+import {
+    CERT_MANAGER_CHART_REPO,
+    CERT_MANAGER_NAMESPACE,
+    CLUSTER_ISSUER,
+    DEFAULT_CERT_MANAGER_CHART_VERSION,
+    GATEWAY_TLS_SECRET,
+    renderCertManagerValues,
+    renderClusterIssuer,
+    SELF_SIGNED_EARLY_RENEWAL_HOURS,
+    SELF_SIGNED_VALIDITY_HOURS,
+    TlsMode,
+} from "./tls";
+
+/** Pod Security of the controller's namespace: baseline (it adds only NET_BIND_SERVICE). */
+export const INGRESS_POD_SECURITY: Readonly<Record<string, string>> = {
+    "pod-security.kubernetes.io/audit": "restricted",
+    "pod-security.kubernetes.io/enforce": "baseline",
+    "pod-security.kubernetes.io/warn": "restricted",
+};
+
+export type EdgeTls =
+    | { readonly mode: "self-signed" }
+    | { readonly mode: "provided"; readonly certificate: pulumi.Input<string>; readonly privateKey: pulumi.Input<string> }
+    | { readonly mode: "acme"; readonly email: string; readonly staging?: boolean };
+
+export interface NginxEdgeArgs {
+    readonly provider: k8s.Provider;
+    readonly location: Location;
+    /** The public DNS name of the gateway, e.g. functions.example.no. */
+    readonly domain: string;
+    /** How the certificate is obtained. */
+    readonly tls: EdgeTls;
+    /** Proxy read/send timeout, seconds; at least the gateway's upstream timeout. */
+    readonly timeoutSeconds: number;
+    /**
+     * Largest request body.
+     * @default "50m" (DEFAULT_MAX_BODY_SIZE)
+     */
+    readonly maxBodySize?: string;
+    /**
+     * Proxy buffers.
+     * @default { number: 8, size: "16k" } (DEFAULT_PROXY_BUFFERS)
+     */
+    readonly buffers?: { readonly number: number; readonly size: string };
+    /**
+     * First proxy buffer (response headers).
+     * @default "32k" (DEFAULT_PROXY_BUFFER_SIZE)
+     */
+    readonly bufferSize?: string;
+    /**
+     * Per-client rate limit.
+     * @default { rate: "10r/s", burst: 20, noDelay: true } (DEFAULT_RATE_LIMIT)
+     */
+    readonly rateLimit?: RateLimit;
+    /**
+     * CIDRs allowed to reach /system and /ui.
+     * @default [] (anyone; basic auth still applies)
+     */
+    readonly systemAllowFrom?: readonly string[];
+    /**
+     * Pinned chart versions.
+     * @default { nginxIngress: "2.4.4", certManager: "v1.19.1" }
+     */
+    readonly chartVersions?: { readonly nginxIngress?: string; readonly certManager?: string };
+    /** The OpenFaaS release: the Ingresses point at its gateway. */
+    readonly gateway?: pulumi.Resource;
+}
+
+/**
+ * The only way in: F5's NGINX Ingress Controller on 80/443 of the host, terminating TLS for the
+ * domain, redirecting HTTP to HTTPS with HSTS, limiting request rates and holding long function
+ * calls open as long as the gateway does.
+ */
+export class NginxEdge extends pulumi.ComponentResource {
+    /** The public URL. */
+    readonly url: string;
+    /** When the self-signed certificate expires (RFC 3339); undefined for other modes. */
+    readonly certificateValidityEnd?: pulumi.Output<string>;
+    /** The TLS mode in use. */
+    readonly tlsMode: TlsMode;
+
+    constructor(name: string, args: NginxEdgeArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("sovereign-faas:ingress:NginxEdge", name, {}, opts);
+        const labels = locationLabels(args.location);
+        const k8sOpts = (extra: pulumi.CustomResourceOptions = {}): pulumi.CustomResourceOptions => childOptions(this, opts, { provider: args.provider, ...extra });
+        const systemAllowFrom = args.systemAllowFrom ?? [];
+        this.tlsMode = args.tls.mode;
+
+        const ns = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: INGRESS_NAMESPACE, labels: { ...labels, ...INGRESS_POD_SECURITY } } }, k8sOpts());
+        const controller = new k8s.helm.v3.Release(
+            `${name}-controller`,
+            {
+                name: "nginx-ingress",
+                chart: NGINX_INGRESS_CHART,
+                version: args.chartVersions?.nginxIngress ?? DEFAULT_NGINX_INGRESS_CHART_VERSION,
+                namespace: INGRESS_NAMESPACE,
+                createNamespace: false,
+                values: renderControllerValues({ ingressClass: INGRESS_CLASS, nodeSelector: labels, enableSnippets: systemAllowFrom.length > 0 }),
+                atomic: true,
+            },
+            k8sOpts({ dependsOn: [ns] }),
+        );
+
+        const ingressDeps: pulumi.Resource[] = [controller, ...(args.gateway ? [args.gateway] : [])];
+        const masterAnnotations: Record<string, string> = {};
+        if (args.tls.mode === "self-signed" || args.tls.mode === "provided") {
+            let certificate: pulumi.Input<string>;
+            let key: pulumi.Input<string>;
+            if (args.tls.mode === "self-signed") {
+                const pk = new tls.PrivateKey(`${name}-tls-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this, additionalSecretOutputs: ["privateKeyPem"] });
+                const cert = new tls.SelfSignedCert(
+                    `${name}-tls-cert`,
+                    {
+                        privateKeyPem: pk.privateKeyPem,
+                        subject: { commonName: args.domain, organization: "sovereign-faas (self-signed)" },
+                        dnsNames: [args.domain],
+                        validityPeriodHours: SELF_SIGNED_VALIDITY_HOURS,
+                        earlyRenewalHours: SELF_SIGNED_EARLY_RENEWAL_HOURS,
+                        allowedUses: ["digital_signature", "key_encipherment", "server_auth"],
+                    },
+                    { parent: this },
+                );
+                certificate = cert.certPem;
+                key = pk.privateKeyPem;
+                this.certificateValidityEnd = cert.validityEndTime;
+            } else {
+                certificate = args.tls.certificate;
+                key = args.tls.privateKey;
+            }
+            ingressDeps.push(
+                new k8s.core.v1.Secret(
+                    `${name}-tls`,
+                    {
+                        metadata: { name: GATEWAY_TLS_SECRET, namespace: OPENFAAS_NAMESPACE, labels },
+                        type: "kubernetes.io/tls",
+                        stringData: { "tls.crt": certificate, "tls.key": pulumi.secret(key) },
+                    },
+                    k8sOpts(),
+                ),
+            );
+        } else {
+            const cmNs = new k8s.core.v1.Namespace(`${name}-cert-manager-ns`, { metadata: { name: CERT_MANAGER_NAMESPACE, labels: { ...labels, ...INGRESS_POD_SECURITY } } }, k8sOpts());
+            const certManager = new k8s.helm.v3.Release(
+                `${name}-cert-manager`,
+                {
+                    name: "cert-manager",
+                    chart: "cert-manager",
+                    version: args.chartVersions?.certManager ?? DEFAULT_CERT_MANAGER_CHART_VERSION,
+                    repositoryOpts: { repo: CERT_MANAGER_CHART_REPO },
+                    namespace: CERT_MANAGER_NAMESPACE,
+                    createNamespace: false,
+                    values: renderCertManagerValues(labels),
+                    atomic: true,
+                },
+                k8sOpts({ dependsOn: [cmNs] }),
+            );
+            ingressDeps.push(
+                new k8s.apiextensions.CustomResource(
+                    `${name}-issuer`,
+                    renderClusterIssuer(args.tls.email, args.tls.staging ?? false, INGRESS_CLASS) as k8s.apiextensions.CustomResourceArgs,
+                    k8sOpts({ dependsOn: [certManager, controller] }),
+                ),
+            );
+            masterAnnotations["cert-manager.io/cluster-issuer"] = CLUSTER_ISSUER;
+        }
+
+        for (const ing of renderGatewayIngresses({
+            domain: args.domain,
+            tlsSecretName: GATEWAY_TLS_SECRET,
+            timeoutSeconds: args.timeoutSeconds,
+            maxBodySize: args.maxBodySize ?? DEFAULT_MAX_BODY_SIZE,
+            buffers: args.buffers ?? DEFAULT_PROXY_BUFFERS,
+            bufferSize: args.bufferSize ?? DEFAULT_PROXY_BUFFER_SIZE,
+            rateLimit: args.rateLimit ?? DEFAULT_RATE_LIMIT,
+            systemAllowFrom,
+            masterAnnotations,
+        })) {
+            const meta = ing.metadata as { name: string };
+            new k8s.networking.v1.Ingress(`${name}-${meta.name}`, ing as unknown as k8s.networking.v1.IngressArgs, k8sOpts({ dependsOn: ingressDeps }));
+        }
+        this.url = `https://${args.domain}/`;
+        this.registerOutputs({ url: this.url, certificateValidityEnd: this.certificateValidityEnd });
+    }
+}

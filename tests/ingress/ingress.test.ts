@@ -1,0 +1,226 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+
+import { NginxEdge, renderControllerValues, renderGatewayIngresses, ValidationError } from "../../components";
+import { parseStackConfig, RawConfig } from "../../program/config";
+import { Recorder } from "../../program/plan/recorder";
+import { planStack, planWithConfig, prodConfig } from "../helpers/plan";
+
+const location = { country: "NO", region: "NO-03" };
+const opts = {
+    domain: "functions.example.no",
+    tlsSecretName: "gateway-tls",
+    timeoutSeconds: 300,
+    maxBodySize: "50m",
+    buffers: { number: 8, size: "16k" },
+    bufferSize: "32k",
+    rateLimit: { rate: "10r/s", burst: 20, noDelay: true },
+    systemAllowFrom: ["198.51.100.0/24"],
+};
+
+describe("gateway Ingresses", () => {
+    const [master, functions, system] = renderGatewayIngresses(opts) as any[];
+
+    it("master: TLS on the domain, HTTPS redirect and HSTS, nothing routed", () => {
+        expect(master.metadata.annotations).toEqual({
+            "ingress.kubernetes.io/ssl-redirect": "true",
+            "nginx.org/client-max-body-size": "50m",
+            "nginx.org/hsts": "true",
+            "nginx.org/hsts-include-subdomains": "false",
+            "nginx.org/hsts-max-age": "31536000",
+            "nginx.org/mergeable-ingress-type": "master",
+            "nginx.org/redirect-to-https": "true",
+        });
+        expect(master.spec).toEqual({
+            ingressClassName: "nginx",
+            tls: [{ hosts: ["functions.example.no"], secretName: "gateway-tls" }],
+            rules: [{ host: "functions.example.no" }],
+        });
+        expect(master.metadata.namespace).toBe("openfaas");
+    });
+
+    it("function paths: long timeouts, 50m bodies, buffers and the rate limit", () => {
+        expect(functions.metadata.annotations).toEqual({
+            "nginx.org/client-max-body-size": "50m",
+            "nginx.org/limit-req-burst": "20",
+            "nginx.org/limit-req-key": "${binary_remote_addr}",
+            "nginx.org/limit-req-no-delay": "true",
+            "nginx.org/limit-req-rate": "10r/s",
+            "nginx.org/limit-req-reject-code": "429",
+            "nginx.org/mergeable-ingress-type": "minion",
+            "nginx.org/proxy-buffer-size": "32k",
+            "nginx.org/proxy-buffering": "true",
+            "nginx.org/proxy-buffers": "8 16k",
+            "nginx.org/proxy-connect-timeout": "60s",
+            "nginx.org/proxy-read-timeout": "300s",
+            "nginx.org/proxy-send-timeout": "300s",
+        });
+        expect(functions.spec.rules[0].http.paths.map((p: any) => [p.path, p.backend.service.name, p.backend.service.port.number])).toEqual([
+            ["/function/", "gateway", 8080],
+            ["/async-function/", "gateway", 8080],
+        ]);
+    });
+
+    it("admin paths carry the allow-list, and only when one is set", () => {
+        expect(system.metadata.annotations["nginx.org/location-snippets"]).toBe("allow 198.51.100.0/24;\ndeny all;");
+        expect(system.spec.rules[0].http.paths.map((p: any) => p.path)).toEqual(["/system/", "/ui/"]);
+        const open = renderGatewayIngresses({ ...opts, systemAllowFrom: [] }) as any[];
+        expect(open[2].metadata.annotations["nginx.org/location-snippets"]).toBeUndefined();
+    });
+});
+
+describe("controller values", () => {
+    it("F5 chart: ingress class nginx, ServiceLB on 80/443 without NodePorts, non-root", () => {
+        expect(renderControllerValues({ ingressClass: "nginx", nodeSelector: { a: "b" }, enableSnippets: false })).toEqual({
+            controller: {
+                config: { entries: { "server-tokens": "false", "ssl-protocols": "TLSv1.2 TLSv1.3" } },
+                enableSnippets: false,
+                ingressClass: { create: true, name: "nginx", setAsDefaultIngress: false },
+                kind: "deployment",
+                nodeSelector: { a: "b" },
+                podSecurityContext: { seccompProfile: { type: "RuntimeDefault" } },
+                replicaCount: 1,
+                resources: { requests: { cpu: "100m", memory: "128Mi" } },
+                securityContext: { allowPrivilegeEscalation: true, capabilities: { add: ["NET_BIND_SERVICE"], drop: ["ALL"] }, runAsNonRoot: true, runAsUser: 101 },
+                service: { allocateLoadBalancerNodePorts: false, create: true, externalTrafficPolicy: "Local", type: "LoadBalancer" },
+                telemetryReporting: { enable: false },
+            },
+            prometheus: { create: true },
+        });
+    });
+});
+
+describe("NginxEdge TLS modes", () => {
+    async function record(tls: any): Promise<{ rec: Recorder; edge: NginxEdge }> {
+        const rec = await Recorder.start({ project: "sovereign-faas", stack: "t" });
+        const provider = new k8s.Provider("k8s", { kubeconfig: "fake" });
+        const edge = new NginxEdge("edge", { provider, location, domain: "functions.example.no", tls, timeoutSeconds: 300 });
+        await rec.settle();
+        return { rec, edge };
+    }
+
+    it("self-signed: key and certificate from @pulumi/tls in a kubernetes.io/tls Secret, key secret", async () => {
+        const { rec, edge } = await record({ mode: "self-signed" });
+        expect(rec.byName("edge-tls-key").inputs).toEqual({ algorithm: "ECDSA", ecdsaCurve: "P256" });
+        expect(rec.byName("edge-tls-cert").inputs.privateKeyPem).toBe("[secret]");
+        expect(rec.byName("edge-tls-cert").inputs.dnsNames).toEqual(["functions.example.no"]);
+        const secret = rec.byName("edge-tls").inputs as any;
+        expect(secret.type).toBe("kubernetes.io/tls");
+        expect(secret.metadata.name).toBe("gateway-tls");
+        expect(secret.stringData).toBe("[secret]");
+        expect(edge.url).toBe("https://functions.example.no/");
+        expect(edge.certificateValidityEnd).toBeDefined();
+        expect(rec.ofType("kubernetes:networking.k8s.io/v1:Ingress").map((r) => r.name).sort()).toEqual(["edge-gateway", "edge-gateway-functions", "edge-gateway-system"]);
+        expect(rec.byName("edge-gateway").dependsOn).toEqual(["edge-controller", "edge-tls", "k8s"]);
+    });
+
+    it("provided: the key stays secret", async () => {
+        const { rec } = await record({ mode: "provided", certificate: "-----BEGIN CERTIFICATE-----\nc\n-----END CERTIFICATE-----", privateKey: pulumi.secret("KEYDATA") });
+        expect(rec.byName("edge-tls").inputs.stringData).toBe("[secret]");
+        expect(JSON.stringify(rec.records)).not.toContain("KEYDATA");
+        expect(rec.ofType("tls:index/privateKey:PrivateKey")).toEqual([]);
+    });
+
+    it("acme: cert-manager release and a Let's Encrypt ClusterIssuer solving HTTP-01 through nginx", async () => {
+        const { rec } = await record({ mode: "acme", email: "ops@example.no" });
+        const cm = rec.byName("edge-cert-manager").inputs as any;
+        expect([cm.chart, cm.version, cm.repositoryOpts.repo, cm.values.crds.enabled]).toEqual(["cert-manager", "v1.19.1", "https://charts.jetstack.io", true]);
+        const issuer = rec.byName("edge-issuer").inputs as any;
+        expect(issuer.spec.acme).toEqual({
+            email: "ops@example.no",
+            server: "https://acme-v02.api.letsencrypt.org/directory",
+            privateKeySecretRef: { name: "letsencrypt-account-key" },
+            solvers: [{ http01: { ingress: { ingressClassName: "nginx" } } }],
+        });
+        expect((rec.byName("edge-gateway").inputs as any).metadata.annotations["cert-manager.io/cluster-issuer"]).toBe("letsencrypt");
+    });
+});
+
+describe("edge config", () => {
+    const base: RawConfig = {
+        host: "192.0.2.10",
+        location: JSON.stringify({ country: "NO", region: "NO-03" }),
+        functions: "tests/fixtures/minimal-stack.yml",
+        domain: "functions.example.no",
+    };
+    const problems = (raw: RawConfig): string[] => {
+        try {
+            parseStackConfig({ ...base, ...raw });
+            return [];
+        } catch (err) {
+            return (err as ValidationError).problems.map((p) => `${p.key} | ${p.rule}`);
+        }
+    };
+
+    beforeAll(async () => {
+        await pulumi.runtime.setMocks({ newResource: (a) => ({ id: a.name, state: a.inputs }), call: (a) => a.inputs }, "sovereign-faas", "t");
+    });
+
+    it("defaults: self-signed, gateway timeout, 50m, 8 x 16k / 32k, 10r/s burst 20 nodelay, open /system", () => {
+        expect(parseStackConfig(base).ingress).toEqual({
+            domain: "functions.example.no",
+            tls: { mode: "self-signed" },
+            timeoutSeconds: 300,
+            maxBodySize: "50m",
+            buffers: { number: 8, size: "16k" },
+            bufferSize: "32k",
+            rateLimit: { rate: "10r/s", burst: 20, noDelay: true },
+            systemAllowFrom: [],
+        });
+    });
+
+    it.each([
+        [{ domain: "not a domain" }, "sovereign-faas:domain | must be a fully qualified DNS name (letters, digits, '-', dot-separated)"],
+        [{ tls: JSON.stringify({ mode: "acme" }) }, "sovereign-faas:tls.email | acme needs a contact e-mail for Let's Encrypt (expiry and revocation notices)"],
+        [{ tls: JSON.stringify({ mode: "provided", certificate: "-----BEGIN CERTIFICATE-----x" }) }, "sovereign-faas:tls.key | provided mode needs the certificate's private key, as a secret"],
+        [{ ingress: JSON.stringify({ rateLimit: { rate: "0r/s" } }) }, "sovereign-faas:ingress.rateLimit.rate | must be a positive rate like 10r/s or 600r/m (zero would refuse every request)"],
+        [
+            { ingress: JSON.stringify({ timeout: "60s" }) },
+            "sovereign-faas:ingress.timeout | must be at least the gateway timeout (300s): otherwise NGINX answers 504 while the function is still running (openfaas/faas#1016, #1196)",
+        ],
+    ])("%j -> %s", (raw, expected) => {
+        expect(problems(raw as RawConfig)).toEqual([expected]);
+    });
+});
+
+describe("prod plan: the edge", () => {
+    const prod = planStack("prod");
+    const resources = prod.resources();
+
+    it("shows the controller release and the gateway Ingress with TLS, timeouts, body size and rate limit", () => {
+        const controller = resources.find((r) => r.name === "edge-controller")?.inputs as any;
+        expect([controller.chart, controller.version]).toEqual(["oci://ghcr.io/nginx/charts/nginx-ingress", "2.4.4"]);
+        const master = resources.find((r) => r.name === "edge-gateway")?.inputs as any;
+        expect(master.spec.tls).toEqual([{ hosts: ["functions.example.no"], secretName: "gateway-tls" }]);
+        const fn = resources.find((r) => r.name === "edge-gateway-functions")?.inputs as any;
+        expect(parseInt(fn.metadata.annotations["nginx.org/proxy-read-timeout"], 10)).toBeGreaterThanOrEqual(300);
+        expect(fn.metadata.annotations["nginx.org/client-max-body-size"]).toBe("50m");
+        expect(fn.metadata.annotations["nginx.org/limit-req-rate"]).toBe("10r/s");
+    });
+
+    it("exposes nothing else: no NodePort or LoadBalancer Service except the controller's", () => {
+        const exposed: string[] = [];
+        const walk = (v: any, where: string): void => {
+            if (v && typeof v === "object") {
+                if ((v.type === "NodePort" || v.type === "LoadBalancer") && typeof v.type === "string") {
+                    exposed.push(where);
+                }
+                for (const [k, child] of Object.entries(v)) {
+                    walk(child, `${where}.${k}`);
+                }
+            }
+        };
+        for (const r of resources) {
+            walk(r.inputs, r.name);
+        }
+        expect(exposed).toEqual(["edge-controller.values.controller.service"]);
+        const gateway = resources.find((r) => r.name === "openfaas-release")?.inputs as any;
+        expect(gateway.values.exposeServices).toBe(false);
+    });
+
+    it("an ingress timeout below the gateway's exits 2 with the explanation", () => {
+        const r = planWithConfig({ ...prodConfig(), "sovereign-faas:ingress": { timeout: "30s" } });
+        expect(r.status).toBe(2);
+        expect(r.stderr).toContain("sovereign-faas:ingress.timeout: \"30s\" is invalid: must be at least the gateway timeout (300s)");
+    });
+});
