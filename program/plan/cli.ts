@@ -5,13 +5,15 @@
 import { EXIT_INVALID, runPlan } from "./run-plan";
 
 function usage(message: string): never {
-    process.stderr.write(`${message}\nusage: npm run plan -- --stack <name> [--out <dir>]\n`);
+    process.stderr.write(`${message}\nusage: npm run plan -- --stack <name> [--out <dir>] [--policy-pack-config <file>] [--dir <project>]\n`);
     process.exit(EXIT_INVALID);
 }
 
-function parseArgs(argv: string[]): { stack: string; out?: string } {
+function parseArgs(argv: string[]): { stack: string; out?: string; policyConfig?: string; dir?: string } {
     let stack: string | undefined;
+    let dir: string | undefined;
     let out: string | undefined;
+    let policyConfig: string | undefined;
     for (let i = 0; i < argv.length; i++) {
         const arg = argv[i];
         const [flag, inline] = arg.includes("=") ? arg.split(/=(.*)/s, 2) : [arg, undefined];
@@ -26,6 +28,10 @@ function parseArgs(argv: string[]): { stack: string; out?: string } {
             stack = value();
         } else if (flag === "--out") {
             out = value();
+        } else if (flag === "--dir") {
+            dir = value();
+        } else if (flag === "--policy-pack-config") {
+            policyConfig = value();
         } else {
             usage(`unknown argument ${arg}`);
         }
@@ -36,7 +42,7 @@ function parseArgs(argv: string[]): { stack: string; out?: string } {
     if (!/^[A-Za-z0-9_.-]+$/.test(stack)) {
         usage(`--stack ${JSON.stringify(stack)} is not a stack name`);
     }
-    return { stack, out };
+    return { stack, out, policyConfig, dir };
 }
 
 async function main(): Promise<void> {
@@ -45,7 +51,10 @@ async function main(): Promise<void> {
     if (result.message !== undefined) {
         process.stderr.write(`${result.message}\n`);
     } else {
-        process.stdout.write(`plan for stack ${args.stack}: ${result.resources.length} resources -> ${result.outDir}\n`);
+        const advisory = result.violations.length;
+        process.stdout.write(
+            `plan for stack ${args.stack}: ${result.resources.length} resources, ${advisory} advisory policy finding(s) -> ${result.outDir}\n`,
+        );
     }
     process.exit(result.exitCode);
 }

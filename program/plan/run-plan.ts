@@ -8,6 +8,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 
 import { ValidationError } from "../../components";
+import { loadPolicyConfig, PolicyResult, writePolicyOutputs } from "./policy-stage";
 import { Recorder, ResourceRecord } from "./recorder";
 import { loadStackFiles, StackFileError } from "./stack-files";
 
@@ -22,8 +23,8 @@ export interface PlanOptions {
     readonly out?: string;
     /** Directory with Pulumi.yaml and the program. @default the repository root */
     readonly dir?: string;
-    /** Extra environment for stack.yml substitution; the process environment otherwise. */
-    readonly env?: NodeJS.ProcessEnv;
+    /** A `--policy-pack-config` JSON file for the offline policy check. */
+    readonly policyConfig?: string;
 }
 
 export interface PlanResult {
@@ -32,6 +33,8 @@ export interface PlanResult {
     readonly message?: string;
     readonly resources: ResourceRecord[];
     readonly outDir: string;
+    /** Policy violations (all levels). */
+    readonly violations: PolicyResult[];
 }
 
 /** True for errors that mean "the input is wrong", which exit 2 with their message only. */
@@ -63,12 +66,23 @@ export async function runPlan(opts: PlanOptions): Promise<PlanResult> {
         await recorder.settle();
     } catch (err) {
         if (isInputError(err)) {
-            return { exitCode: EXIT_INVALID, message: err.message, resources: recorder?.records ?? [], outDir };
+            return { exitCode: EXIT_INVALID, message: err.message, resources: recorder?.records ?? [], outDir, violations: [] };
         }
         throw err;
     }
     const resources = recorder.records.map(({ type, name, parent, inputs, dependsOn }) => ({ type, name, parent, inputs, dependsOn }));
     fs.mkdirSync(outDir, { recursive: true });
     fs.writeFileSync(path.join(outDir, "resources.json"), toJson(resources));
-    return { exitCode: EXIT_OK, resources: recorder.records, outDir };
+    let settings;
+    try {
+        settings = opts.policyConfig === undefined ? undefined : loadPolicyConfig(opts.policyConfig);
+    } catch (err) {
+        return { exitCode: EXIT_INVALID, message: `--policy-pack-config ${opts.policyConfig}: ${(err as Error).message}`, resources: recorder.records, outDir, violations: [] };
+    }
+    const policy = writePolicyOutputs(outDir, recorder.records, opts.stack, settings);
+    if (policy.exitCode !== EXIT_OK) {
+        const lines = policy.results.filter((r) => r.enforcementLevel === "mandatory").map((r) => `  - [${r.policy}] ${r.type} ${r.name}: ${r.message}`);
+        return { exitCode: EXIT_POLICY, message: [`Mandatory policy violations (${lines.length}):`, ...lines].join("\n"), resources: recorder.records, outDir, violations: policy.results };
+    }
+    return { exitCode: EXIT_OK, resources: recorder.records, outDir, violations: policy.results };
 }

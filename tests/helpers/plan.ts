@@ -23,22 +23,22 @@ export function prodConfig(): Record<string, unknown> {
 }
 
 /** Plans a stack whose config is `config` (full keys), using a temporary Pulumi.<name>.yaml. */
-export function planWithConfig(config: Record<string, unknown>, env: NodeJS.ProcessEnv = {}): CliPlan {
+export function planWithConfig(config: Record<string, unknown>, env: NodeJS.ProcessEnv = {}, extraArgs: string[] = []): CliPlan {
     const stack = `test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
     const stackFile = path.join(REPO_ROOT, `Pulumi.${stack}.yaml`);
     fs.writeFileSync(stackFile, yaml.dump({ config }));
     try {
-        return planStack(stack, env);
+        return planStack(stack, env, extraArgs);
     } finally {
         fs.rmSync(stackFile, { force: true });
     }
 }
 
 /** Plans an existing stack file. */
-export function planStack(stack: string, env: NodeJS.ProcessEnv = {}): CliPlan {
+export function planStack(stack: string, env: NodeJS.ProcessEnv = {}, extraArgs: string[] = []): CliPlan {
     const outDir = fs.mkdtempSync(path.join(os.tmpdir(), "sfaas-plan-"));
     const tsx = path.join(REPO_ROOT, "node_modules", ".bin", "tsx");
-    const r = spawnSync(tsx, [path.join(REPO_ROOT, "program", "plan", "cli.ts"), "--stack", stack, "--out", outDir], {
+    const r = spawnSync(tsx, [path.join(REPO_ROOT, "program", "plan", "cli.ts"), "--stack", stack, "--out", outDir, ...extraArgs], {
         cwd: REPO_ROOT,
         encoding: "utf8",
         env: { ...process.env, ...env },
