@@ -9,7 +9,7 @@ describe("npm run plan (offline, under mocks)", () => {
     it("plans the prod stack and exits 0", () => {
         expect(prod.stderr).toBe("");
         expect(prod.status).toBe(0);
-        expect(prod.stdout).toMatch(/^plan for stack prod: \d+ resources -> /);
+        expect(prod.stdout).toMatch(/^plan for stack prod: \d+ resources, 0 advisory policy finding\(s\) -> /);
     });
 
     it("writes one {type, name, parent, inputs, dependsOn} object per resource", () => {
