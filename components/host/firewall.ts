@@ -79,8 +79,9 @@ ${setDecl("api_v6", "ipv6_addr", api.v6)}
         ct state established,related accept
         ct state invalid drop
         iifname "lo" accept
-        meta l4proto icmp accept
-        meta l4proto ipv6-icmp accept
+        # ICMP and ICMPv6 by number: protocol names need /etc/protocols, which minimal hosts lack.
+        meta l4proto 1 accept
+        meta l4proto 58 accept
         # Pods and services talk to the node (DNS, API, metrics) over the cluster networks.
         ip saddr ${K3S_POD_CIDR} accept
         ip saddr ${K3S_SERVICE_CIDR} accept
