@@ -96,7 +96,6 @@ const openfaas = new OpenFaas("openfaas", {
     gatewayReplicas: of.gateway.replicas,
     queue: { workers: of.queue.workers, ackWaitSeconds: of.queue.ackWaitSeconds },
     maxInflight: of.queue.maxInflight,
-    scaleToZero: of.scaleToZero.enabled,
     functionNamespaceLabels: functionNamespacePodSecurityLabels(config.functions.volumes.length > 0),
     helmValues: of.helmValues,
 });

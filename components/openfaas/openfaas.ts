@@ -75,11 +75,6 @@ export interface OpenFaasArgs {
      */
     readonly maxInflight?: number;
     /**
-     * Pro: turn on the autoscaler's scale to zero (functions opt in with labels).
-     * @default false
-     */
-    readonly scaleToZero?: boolean;
-    /**
      * Pod Security labels for the functions' namespace (hostPath volumes need `privileged`).
      * @default enforce/warn/audit `restricted` (DEFAULT_FUNCTION_POD_SECURITY)
      */
@@ -127,7 +122,6 @@ export class OpenFaas extends pulumi.ComponentResource {
             nodeSelector: labels,
             queue: args.queue ?? { workers: 1, ackWaitSeconds: timeout },
             proQueue: { maxInflight: args.maxInflight ?? 1 },
-            scaleToZero: args.scaleToZero ?? false,
         });
         const merged = mergeHelmValues(this.values, { ...(args.helmValues ?? {}) }, "sovereign-faas:openfaas.helmValues");
         this.warnings = merged.warnings;

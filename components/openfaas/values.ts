@@ -48,8 +48,6 @@ export interface OpenFaasValuesOptions {
     readonly queue: { readonly workers: number; readonly ackWaitSeconds: number };
     /** Pro: concurrent messages per queue-worker, and the default queue's retry settings. */
     readonly proQueue?: { readonly maxInflight: number };
-    /** Pro: scale to zero through the autoscaler. */
-    readonly scaleToZero: boolean;
 }
 
 /** Sorts keys recursively, so the same options always render the same bytes. */
@@ -106,6 +104,8 @@ export function renderOpenFaasValues(opts: OpenFaasValuesOptions): Record<string
         };
         values.faasnetes = { resources: { requests: { cpu: "100m", memory: "120Mi" } } };
     } else {
+        // The Pro autoscaler scales between min and max and, for functions labelled
+        // com.openfaas.scale.zero (see scaleToZeroLabels), to zero.
         values.autoscaler = { enabled: true, resources: { requests: { cpu: "100m", memory: "128Mi" } } };
         values.jetstreamQueueWorker = { mode: "static" };
         values.queueWorker = { replicas: opts.queue.workers };

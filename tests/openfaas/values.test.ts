@@ -17,7 +17,7 @@ import { REPO_ROOT } from "../helpers/plan";
 const refDir = path.join(REPO_ROOT, "components", "openfaas", "reference");
 const reference = (file: string): unknown => yaml.load(fs.readFileSync(path.join(refDir, file), "utf8"));
 const nodeSelector = { "sovereign-faas.io/jurisdiction": "NO", "topology.kubernetes.io/region": "NO-03" };
-const base = { gatewayTimeoutSeconds: 300, gatewayReplicas: 1, nodeSelector, queue: { workers: 1, ackWaitSeconds: 300 }, scaleToZero: false };
+const base = { gatewayTimeoutSeconds: 300, gatewayReplicas: 1, nodeSelector, queue: { workers: 1, ackWaitSeconds: 300 } };
 
 describe("OpenFaaS chart values", () => {
     it("CE: exact values", () => {
@@ -45,18 +45,37 @@ describe("OpenFaaS chart values", () => {
         });
     });
 
-    it("Pro: JetStream queue worker, autoscaler and licence flag", () => {
-        const v = renderOpenFaasValues({ ...base, edition: "pro", proQueue: { maxInflight: 10 }, scaleToZero: true, queue: { workers: 2, ackWaitSeconds: 300 } });
-        expect(v.openfaasPro).toBe(true);
-        expect(v.autoscaler).toEqual({ enabled: true, resources: { requests: { cpu: "100m", memory: "128Mi" } } });
-        expect(v.jetstreamQueueWorker).toEqual({ mode: "static" });
-        expect(v.queueWorkerPro).toEqual({ maxInflight: 10 });
-        expect(v.queueWorker).toEqual({ replicas: 2 });
-        expect(v.faasnetes).toBeUndefined();
+    it("Pro: exact values (JetStream queue worker, autoscaler, licence flag)", () => {
+        const v = renderOpenFaasValues({ ...base, edition: "pro", proQueue: { maxInflight: 10 }, queue: { workers: 2, ackWaitSeconds: 300 } });
+        expect(v).toEqual({
+            autoscaler: { enabled: true, resources: { requests: { cpu: "100m", memory: "128Mi" } } },
+            basic_auth: true,
+            exposeServices: false,
+            functionNamespace: "openfaas-fn",
+            functions: { setNonRootUser: true },
+            gateway: {
+                directFunctions: true,
+                readTimeout: "305s",
+                replicas: 1,
+                resources: { requests: { cpu: "100m", memory: "120Mi" } },
+                upstreamTimeout: "300s",
+                writeTimeout: "305s",
+            },
+            generateBasicAuth: false,
+            jetstreamQueueWorker: { mode: "static" },
+            nats: { resources: { requests: { cpu: "100m", memory: "120Mi" } } },
+            nodeSelector,
+            openfaasPro: true,
+            operator: { resources: { requests: { cpu: "50m", memory: "120Mi" } } },
+            prometheus: { resources: { requests: { cpu: "100m", memory: "512Mi" } } },
+            queueWorker: { replicas: 2 },
+            queueWorkerPro: { maxInflight: 10 },
+            securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, runAsNonRoot: true, runAsUser: 10001 },
+        });
     });
 
     it.each(["ce", "pro"] as const)("%s: sets only keys the chart has, never faasIdler or queueMode", (edition) => {
-        const v = renderOpenFaasValues({ ...base, edition, scaleToZero: edition === "pro" });
+        const v = renderOpenFaasValues({ ...base, edition });
         expect(unknownValuePaths(v, reference("openfaas-values.yaml"))).toEqual([]);
         expect(valuePaths(v).filter((p) => /faasIdler|queueMode/.test(p))).toEqual([]);
     });
