@@ -7,8 +7,8 @@ import { sortDeep } from "../openfaas/values";
 
 /** The chart, from F5's OCI registry (docs.nginx.com: "Use Helm to Install NGINX Ingress Controller"). */
 export const NGINX_INGRESS_CHART = "oci://ghcr.io/nginx/charts/nginx-ingress";
-/** Pinned chart version (NGINX Ingress Controller 5.x). */
-export const DEFAULT_NGINX_INGRESS_CHART_VERSION = "2.4.4";
+/** Pinned chart version: 2.6.4 = NGINX Ingress Controller 5.5.4 (Chart.yaml at tag v5.5.4). */
+export const DEFAULT_NGINX_INGRESS_CHART_VERSION = "2.6.4";
 /** The namespace the controller runs in. */
 export const INGRESS_NAMESPACE = "nginx-ingress";
 /** The nginx user in F5's image. */
@@ -17,35 +17,29 @@ export const NGINX_UID = 101;
 export interface ControllerValuesOptions {
     readonly ingressClass: string;
     readonly nodeSelector: Readonly<Record<string, string>>;
-    /** Needed only for the /system allow-list (location snippets). */
-    readonly enableSnippets: boolean;
 }
 
 /**
  * Exposure: a LoadBalancer Service that K3s's ServiceLB binds to 80/443 of the host. The
  * controller itself stays an ordinary unprivileged pod (hostPorts would need a `privileged`
  * Pod Security level), no NodePorts are allocated, and `externalTrafficPolicy: Local` keeps the
- * client's address for rate limiting and the /system allow-list.
+ * client's address for rate limiting and the /system allow-list. `controller.securityContext`
+ * is left empty on purpose: the chart then runs nginx as uid 101, non-root, without privilege
+ * escalation, all capabilities dropped but NET_BIND_SERVICE (a non-empty value replaces that).
+ * Snippets stay disabled: the /system allow-list is a Policy resource, not raw nginx config.
  */
 export function renderControllerValues(opts: ControllerValuesOptions): Record<string, unknown> {
     return sortDeep({
         controller: {
             config: { entries: { "server-tokens": "false", "ssl-protocols": "TLSv1.2 TLSv1.3" } },
-            enableSnippets: opts.enableSnippets,
+            enableCustomResources: true,
+            enableSnippets: false,
             ingressClass: { create: true, name: opts.ingressClass, setAsDefaultIngress: false },
             kind: "deployment",
             nodeSelector: { ...opts.nodeSelector },
             podSecurityContext: { seccompProfile: { type: "RuntimeDefault" } },
             replicaCount: 1,
             resources: { requests: { cpu: "100m", memory: "128Mi" } },
-            // Non-root; NET_BIND_SERVICE lets nginx bind 80/443 inside the pod. The image grants
-            // it through file capabilities, which need allowPrivilegeEscalation (chart's example).
-            securityContext: {
-                allowPrivilegeEscalation: true,
-                capabilities: { add: ["NET_BIND_SERVICE"], drop: ["ALL"] },
-                runAsNonRoot: true,
-                runAsUser: NGINX_UID,
-            },
             service: {
                 allocateLoadBalancerNodePorts: false,
                 create: true,

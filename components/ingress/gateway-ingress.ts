@@ -56,6 +56,9 @@ function sorted(r: Record<string, string>): Record<string, string> {
     return Object.fromEntries(Object.entries(r).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
+/** The NGINX Policy (k8s.nginx.org/v1) holding the /system allow-list. */
+export const SYSTEM_ALLOW_POLICY = "gateway-system-allow";
+
 /** Server-level annotations (master): HTTPS redirect, HSTS, body size. */
 export function masterAnnotations(opts: GatewayIngressOptions): Record<string, string> {
     return sorted({
@@ -64,8 +67,9 @@ export function masterAnnotations(opts: GatewayIngressOptions): Record<string, s
         "nginx.org/hsts-include-subdomains": "false",
         "nginx.org/hsts-max-age": String(HSTS_MAX_AGE_SECONDS),
         "nginx.org/mergeable-ingress-type": "master",
-        "nginx.org/redirect-to-https": "true",
-        "ingress.kubernetes.io/ssl-redirect": "true",
+        // ssl-redirect (NIC >= 5.4): plain HTTP to HTTPS. (redirect-to-https is for TLS ended
+        // by a load balancer in front, which is not the case here.)
+        "nginx.org/ssl-redirect": "true",
         ...(opts.masterAnnotations ?? {}),
     });
 }
@@ -110,13 +114,20 @@ function ingress(name: string, annotations: Record<string, string>, spec: Record
     };
 }
 
+/** The accessControl Policy for /system and /ui (F5 NIC >= 5.4 applies it to an Ingress via `nginx.org/policies`). */
+export function renderSystemAllowPolicy(allowFrom: readonly string[]): Record<string, unknown> {
+    return {
+        apiVersion: "k8s.nginx.org/v1",
+        kind: "Policy",
+        metadata: { name: SYSTEM_ALLOW_POLICY, namespace: OPENFAAS_NAMESPACE },
+        spec: { accessControl: { allow: [...allowFrom].sort() } },
+    };
+}
+
 /** The Ingresses for the gateway: master (host + TLS), function paths, admin paths. */
 export function renderGatewayIngresses(opts: GatewayIngressOptions): Record<string, unknown>[] {
     const location = locationAnnotations(opts);
-    const allow: Record<string, string> =
-        opts.systemAllowFrom.length > 0
-            ? { "nginx.org/location-snippets": `${[...opts.systemAllowFrom].sort().map((c) => `allow ${c};`).join("\n")}\ndeny all;` }
-            : {};
+    const allow: Record<string, string> = opts.systemAllowFrom.length > 0 ? { "nginx.org/policies": SYSTEM_ALLOW_POLICY } : {};
     return [
         ingress("gateway", masterAnnotations(opts), {
             tls: [{ hosts: [opts.domain], secretName: opts.tlsSecretName }],

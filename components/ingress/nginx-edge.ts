@@ -14,15 +14,16 @@ import {
     INGRESS_CLASS,
     RateLimit,
     renderGatewayIngresses,
+    renderSystemAllowPolicy,
 } from "./gateway-ingress";
 import {
     CERT_MANAGER_CHART_REPO,
     CERT_MANAGER_NAMESPACE,
-    CLUSTER_ISSUER,
     DEFAULT_CERT_MANAGER_CHART_VERSION,
     GATEWAY_TLS_SECRET,
     renderCertManagerValues,
     renderClusterIssuer,
+    renderGatewayCertificate,
     SELF_SIGNED_EARLY_RENEWAL_HOURS,
     SELF_SIGNED_VALIDITY_HOURS,
     TlsMode,
@@ -76,7 +77,7 @@ export interface NginxEdgeArgs {
     readonly systemAllowFrom?: readonly string[];
     /**
      * Pinned chart versions.
-     * @default { nginxIngress: "2.4.4", certManager: "v1.19.1" }
+     * @default { nginxIngress: "2.6.4", certManager: "v1.21.1" }
      */
     readonly chartVersions?: { readonly nginxIngress?: string; readonly certManager?: string };
     /** The OpenFaaS release: the Ingresses point at its gateway. */
@@ -112,14 +113,13 @@ export class NginxEdge extends pulumi.ComponentResource {
                 version: args.chartVersions?.nginxIngress ?? DEFAULT_NGINX_INGRESS_CHART_VERSION,
                 namespace: INGRESS_NAMESPACE,
                 createNamespace: false,
-                values: renderControllerValues({ ingressClass: INGRESS_CLASS, nodeSelector: labels, enableSnippets: systemAllowFrom.length > 0 }),
+                values: renderControllerValues({ ingressClass: INGRESS_CLASS, nodeSelector: labels }),
                 atomic: true,
             },
             k8sOpts({ dependsOn: [ns] }),
         );
 
         const ingressDeps: pulumi.Resource[] = [controller, ...(args.gateway ? [args.gateway] : [])];
-        const masterAnnotations: Record<string, string> = {};
         if (args.tls.mode === "self-signed" || args.tls.mode === "provided") {
             let certificate: pulumi.Input<string>;
             let key: pulumi.Input<string>;
@@ -171,16 +171,29 @@ export class NginxEdge extends pulumi.ComponentResource {
                 },
                 k8sOpts({ dependsOn: [cmNs] }),
             );
+            const issuer = new k8s.apiextensions.CustomResource(
+                `${name}-issuer`,
+                renderClusterIssuer(args.tls.email, args.tls.staging ?? false, INGRESS_CLASS) as k8s.apiextensions.CustomResourceArgs,
+                k8sOpts({ dependsOn: [certManager, controller] }),
+            );
             ingressDeps.push(
                 new k8s.apiextensions.CustomResource(
-                    `${name}-issuer`,
-                    renderClusterIssuer(args.tls.email, args.tls.staging ?? false, INGRESS_CLASS) as k8s.apiextensions.CustomResourceArgs,
-                    k8sOpts({ dependsOn: [certManager, controller] }),
+                    `${name}-certificate`,
+                    renderGatewayCertificate(args.domain, OPENFAAS_NAMESPACE) as k8s.apiextensions.CustomResourceArgs,
+                    k8sOpts({ dependsOn: [issuer] }),
                 ),
             );
-            masterAnnotations["cert-manager.io/cluster-issuer"] = CLUSTER_ISSUER;
         }
 
+        if (systemAllowFrom.length > 0) {
+            ingressDeps.push(
+                new k8s.apiextensions.CustomResource(
+                    `${name}-system-allow`,
+                    renderSystemAllowPolicy(systemAllowFrom) as k8s.apiextensions.CustomResourceArgs,
+                    k8sOpts({ dependsOn: [controller] }),
+                ),
+            );
+        }
         for (const ing of renderGatewayIngresses({
             domain: args.domain,
             tlsSecretName: GATEWAY_TLS_SECRET,
@@ -190,7 +203,6 @@ export class NginxEdge extends pulumi.ComponentResource {
             bufferSize: args.bufferSize ?? DEFAULT_PROXY_BUFFER_SIZE,
             rateLimit: args.rateLimit ?? DEFAULT_RATE_LIMIT,
             systemAllowFrom,
-            masterAnnotations,
         })) {
             const meta = ing.metadata as { name: string };
             new k8s.networking.v1.Ingress(`${name}-${meta.name}`, ing as unknown as k8s.networking.v1.IngressArgs, k8sOpts({ dependsOn: ingressDeps }));

@@ -18,8 +18,8 @@ export const LETSENCRYPT_STAGING = "https://acme-staging-v02.api.letsencrypt.org
 export const GATEWAY_TLS_SECRET = "gateway-tls";
 /** cert-manager's chart. */
 export const CERT_MANAGER_CHART_REPO = "https://charts.jetstack.io";
-/** Pinned cert-manager chart version. */
-export const DEFAULT_CERT_MANAGER_CHART_VERSION = "v1.19.1";
+/** Pinned cert-manager chart version (release tag v1.21.1). */
+export const DEFAULT_CERT_MANAGER_CHART_VERSION = "v1.21.1";
 export const CERT_MANAGER_NAMESPACE = "cert-manager";
 /** The ClusterIssuer's name. */
 export const CLUSTER_ISSUER = "letsencrypt";
@@ -35,7 +35,11 @@ export function renderCertManagerValues(nodeSelector: Readonly<Record<string, st
     });
 }
 
-/** The Let's Encrypt ClusterIssuer, solving HTTP-01 through the nginx ingress class. */
+/**
+ * The Let's Encrypt ClusterIssuer, solving HTTP-01 through the nginx ingress class. F5 NIC
+ * serves one Ingress per host, so cert-manager's solver Ingress joins the gateway's mergeable
+ * group as a minion; its Service is ClusterIP (cert-manager's default would be a NodePort).
+ */
 export function renderClusterIssuer(email: string, staging: boolean, ingressClass: string): Record<string, unknown> {
     return {
         apiVersion: "cert-manager.io/v1",
@@ -46,8 +50,32 @@ export function renderClusterIssuer(email: string, staging: boolean, ingressClas
                 email,
                 server: staging ? LETSENCRYPT_STAGING : LETSENCRYPT_PRODUCTION,
                 privateKeySecretRef: { name: `${CLUSTER_ISSUER}-account-key` },
-                solvers: [{ http01: { ingress: { ingressClassName: ingressClass } } }],
+                solvers: [
+                    {
+                        http01: {
+                            ingress: {
+                                ingressClassName: ingressClass,
+                                serviceType: "ClusterIP",
+                                ingressTemplate: { metadata: { annotations: { "nginx.org/mergeable-ingress-type": "minion" } } },
+                            },
+                        },
+                    },
+                ],
             },
         },
+    };
+}
+
+/**
+ * The gateway's Certificate, requested explicitly (not through Ingress annotations) so that a
+ * temporary self-signed certificate exists until the first issuance: without a key for the
+ * host, NGINX rejects the TLS handshake the redirected HTTP-01 challenge needs.
+ */
+export function renderGatewayCertificate(domain: string, namespace: string): Record<string, unknown> {
+    return {
+        apiVersion: "cert-manager.io/v1",
+        kind: "Certificate",
+        metadata: { name: GATEWAY_TLS_SECRET, namespace, annotations: { "cert-manager.io/issue-temporary-certificate": "true" } },
+        spec: { secretName: GATEWAY_TLS_SECRET, dnsNames: [domain], issuerRef: { kind: "ClusterIssuer", name: CLUSTER_ISSUER } },
     };
 }

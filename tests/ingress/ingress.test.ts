@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
-import { NginxEdge, renderControllerValues, renderGatewayIngresses, ValidationError } from "../../components";
+import { NginxEdge, renderControllerValues, renderGatewayIngresses, renderSystemAllowPolicy, ValidationError } from "../../components";
 import { parseStackConfig, RawConfig } from "../../program/config";
 import { Recorder } from "../../program/plan/recorder";
 import { planStack, planWithConfig, prodConfig } from "../helpers/plan";
@@ -23,13 +23,12 @@ describe("gateway Ingresses", () => {
 
     it("master: TLS on the domain, HTTPS redirect and HSTS, nothing routed", () => {
         expect(master.metadata.annotations).toEqual({
-            "ingress.kubernetes.io/ssl-redirect": "true",
             "nginx.org/client-max-body-size": "50m",
             "nginx.org/hsts": "true",
             "nginx.org/hsts-include-subdomains": "false",
             "nginx.org/hsts-max-age": "31536000",
             "nginx.org/mergeable-ingress-type": "master",
-            "nginx.org/redirect-to-https": "true",
+            "nginx.org/ssl-redirect": "true",
         });
         expect(master.spec).toEqual({
             ingressClassName: "nginx",
@@ -61,19 +60,27 @@ describe("gateway Ingresses", () => {
         ]);
     });
 
-    it("admin paths carry the allow-list, and only when one is set", () => {
-        expect(system.metadata.annotations["nginx.org/location-snippets"]).toBe("allow 198.51.100.0/24;\ndeny all;");
+    it("admin paths carry the allow-list Policy, and only when one is set", () => {
+        expect(system.metadata.annotations["nginx.org/policies"]).toBe("gateway-system-allow");
         expect(system.spec.rules[0].http.paths.map((p: any) => p.path)).toEqual(["/system/", "/ui/"]);
+        expect(functions.metadata.annotations["nginx.org/policies"]).toBeUndefined();
         const open = renderGatewayIngresses({ ...opts, systemAllowFrom: [] }) as any[];
-        expect(open[2].metadata.annotations["nginx.org/location-snippets"]).toBeUndefined();
+        expect(open[2].metadata.annotations["nginx.org/policies"]).toBeUndefined();
+        expect(renderSystemAllowPolicy(["198.51.100.0/24", "2001:db8::/32"])).toEqual({
+            apiVersion: "k8s.nginx.org/v1",
+            kind: "Policy",
+            metadata: { name: "gateway-system-allow", namespace: "openfaas" },
+            spec: { accessControl: { allow: ["198.51.100.0/24", "2001:db8::/32"] } },
+        });
     });
 });
 
 describe("controller values", () => {
-    it("F5 chart: ingress class nginx, ServiceLB on 80/443 without NodePorts, non-root", () => {
-        expect(renderControllerValues({ ingressClass: "nginx", nodeSelector: { a: "b" }, enableSnippets: false })).toEqual({
+    it("F5 chart: ingress class nginx, ServiceLB on 80/443 without NodePorts, the chart's non-root default, no snippets", () => {
+        expect(renderControllerValues({ ingressClass: "nginx", nodeSelector: { a: "b" } })).toEqual({
             controller: {
                 config: { entries: { "server-tokens": "false", "ssl-protocols": "TLSv1.2 TLSv1.3" } },
+                enableCustomResources: true,
                 enableSnippets: false,
                 ingressClass: { create: true, name: "nginx", setAsDefaultIngress: false },
                 kind: "deployment",
@@ -81,7 +88,6 @@ describe("controller values", () => {
                 podSecurityContext: { seccompProfile: { type: "RuntimeDefault" } },
                 replicaCount: 1,
                 resources: { requests: { cpu: "100m", memory: "128Mi" } },
-                securityContext: { allowPrivilegeEscalation: true, capabilities: { add: ["NET_BIND_SERVICE"], drop: ["ALL"] }, runAsNonRoot: true, runAsUser: 101 },
                 service: { allocateLoadBalancerNodePorts: false, create: true, externalTrafficPolicy: "Local", type: "LoadBalancer" },
                 telemetryReporting: { enable: false },
             },
@@ -124,15 +130,28 @@ describe("NginxEdge TLS modes", () => {
     it("acme: cert-manager release and a Let's Encrypt ClusterIssuer solving HTTP-01 through nginx", async () => {
         const { rec } = await record({ mode: "acme", email: "ops@example.no" });
         const cm = rec.byName("edge-cert-manager").inputs as any;
-        expect([cm.chart, cm.version, cm.repositoryOpts.repo, cm.values.crds.enabled]).toEqual(["cert-manager", "v1.19.1", "https://charts.jetstack.io", true]);
+        expect([cm.chart, cm.version, cm.repositoryOpts.repo, cm.values.crds.enabled]).toEqual(["cert-manager", "v1.21.1", "https://charts.jetstack.io", true]);
         const issuer = rec.byName("edge-issuer").inputs as any;
         expect(issuer.spec.acme).toEqual({
             email: "ops@example.no",
             server: "https://acme-v02.api.letsencrypt.org/directory",
             privateKeySecretRef: { name: "letsencrypt-account-key" },
-            solvers: [{ http01: { ingress: { ingressClassName: "nginx" } } }],
+            solvers: [
+                {
+                    http01: {
+                        ingress: {
+                            ingressClassName: "nginx",
+                            serviceType: "ClusterIP",
+                            ingressTemplate: { metadata: { annotations: { "nginx.org/mergeable-ingress-type": "minion" } } },
+                        },
+                    },
+                },
+            ],
         });
-        expect((rec.byName("edge-gateway").inputs as any).metadata.annotations["cert-manager.io/cluster-issuer"]).toBe("letsencrypt");
+        const cert = rec.byName("edge-certificate").inputs as any;
+        expect(cert.metadata.annotations).toEqual({ "cert-manager.io/issue-temporary-certificate": "true" });
+        expect(cert.spec).toEqual({ secretName: "gateway-tls", dnsNames: ["functions.example.no"], issuerRef: { kind: "ClusterIssuer", name: "letsencrypt" } });
+        expect(rec.byName("edge-gateway").dependsOn).toContain("edge-certificate");
     });
 });
 
@@ -189,7 +208,10 @@ describe("prod plan: the edge", () => {
 
     it("shows the controller release and the gateway Ingress with TLS, timeouts, body size and rate limit", () => {
         const controller = resources.find((r) => r.name === "edge-controller")?.inputs as any;
-        expect([controller.chart, controller.version]).toEqual(["oci://ghcr.io/nginx/charts/nginx-ingress", "2.4.4"]);
+        expect([controller.chart, controller.version]).toEqual(["oci://ghcr.io/nginx/charts/nginx-ingress", "2.6.4"]);
+        expect(resources.find((r) => r.name === "edge-system-allow")?.inputs).toEqual(
+            expect.objectContaining({ kind: "Policy", spec: { accessControl: { allow: ["198.51.100.0/24"] } } }),
+        );
         const master = resources.find((r) => r.name === "edge-gateway")?.inputs as any;
         expect(master.spec.tls).toEqual([{ hosts: ["functions.example.no"], secretName: "gateway-tls" }]);
         const fn = resources.find((r) => r.name === "edge-gateway-functions")?.inputs as any;
