@@ -1,181 +1,84 @@
 #!/usr/bin/env bash
-# Builds (or reuses) the Debian 12 (bookworm) base image for the VM tests.
-#
-#   image.sh        prints the image directory on stdout; progress and timing go to stderr
-#
-# The image directory (${SOVEREIGN_FAAS_VM_CACHE:-$HOME/.cache/sovereign-faas/vm}/<key>) holds:
-#   base.raw        ext4 root filesystem (3 GiB, sparse); boot.sh uses it as a read-only qcow2 backing file
-#   vmlinuz         the guest kernel;  initrd.img  its initramfs (copied from the guest's /boot)
-#   host_key.pub    the guest's SSH host key (ed25519, made at build time), for pinning
-#   manifest.txt    mirror, candidate versions the key was computed over, installed packages
-#   ready           written last: the image is complete
-#
-# <key> hashes this script's own content and the candidate versions apt sees for the main packages,
-# so a warm run reuses the image and a change to the recipe or to Debian's packages rebuilds it.
-# The mirror is the one this machine's apt uses (no host name is hard-coded here);
-# SOVEREIGN_FAAS_VM_MIRROR overrides it. Needs root, debootstrap and e2fsprogs (mkfs.ext4 -d).
+# Builds (or reuses) a Debian 12 guest image for the real-host test, from Debian's packages:
+# debootstrap root filesystem, Debian's kernel and initramfs, openssh-server, nftables.
+# Cached by a key over this recipe and the candidate package versions.
+# Usage: image.sh  -> prints the image directory (base.raw, vmlinuz, initrd.img, host key).
 set -euo pipefail
 
-started_ns=$(date +%s%N)
-elapsed() { awk -v a="$started_ns" -v b="$(date +%s%N)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }'; }
-log() { echo "image: $*" >&2; }
-die() { echo "image: error: $*" >&2; exit 1; }
-
 cache="${SOVEREIGN_FAAS_VM_CACHE:-$HOME/.cache/sovereign-faas/vm}"
-suite=bookworm
-size=3G
-# netcat-openbsd: tests run throw-away listeners in the guest to probe the firewall through the forwards.
-packages="systemd,systemd-sysv,openssh-server,iproute2,procps,kmod,nftables,linux-image-amd64,initramfs-tools,udev,ifupdown,isc-dhcp-client,sudo,util-linux,e2fsprogs,netcat-openbsd"
+packages="systemd,systemd-sysv,openssh-server,iproute2,procps,kmod,nftables,linux-image-amd64,initramfs-tools,udev,ifupdown,isc-dhcp-client,sudo,util-linux,netcat-openbsd,e2fsprogs"
 
-[ "$(id -u)" -eq 0 ] || die "must run as root (debootstrap, chroot)"
-for tool in debootstrap mkfs.ext4 mkswap ssh-keygen chroot sha256sum flock apt-cache; do
-  command -v "$tool" >/dev/null 2>&1 \
-    || die "$tool not found (apt-get install debootstrap e2fsprogs openssh-client util-linux)"
-done
+# The mirror this machine's apt uses (deb822 or one-line format).
+mirror="$( { grep -hsE '^(URIs:|deb )' /etc/apt/sources.list.d/*.sources /etc/apt/sources.list || true; } \
+  | grep -v security | head -n1 | sed -E 's/^URIs: *//; s/^deb (\[[^]]*\] )?//' | awk '{print $1}')"
+[ -n "$mirror" ] || { echo "image.sh: no Debian mirror found in apt's sources" >&2; exit 1; }
 
-# The Debian mirror apt uses here: deb822 "URIs:" lines or one-line "deb [opts] URI suite ..."
-# entries; the first http(s)/file URI that is not the security archive. Comments are skipped.
-mirror_from_apt() {
-  local f
-  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list; do
-    [ -f "$f" ] || continue
-    sed -nE 's/^[[:space:]]*URIs:[[:space:]]*//p; s/^[[:space:]]*deb[[:space:]]+(\[[^]]*\][[:space:]]+)?([^[:space:]]+).*/\2/p' "$f" \
-      | tr ' ' '\n' | grep -E '^(https?|file)://' | grep -v -- '-security' | grep -i debian || true
-  done | head -n1
-}
-mirror="${SOVEREIGN_FAAS_VM_MIRROR:-$(mirror_from_apt)}"
-[ -n "$mirror" ] || die "no Debian mirror in /etc/apt/sources.list{,.d/*} (set SOVEREIGN_FAAS_VM_MIRROR)"
-
-versions="$(apt-cache policy linux-image-amd64 systemd openssh-server nftables 2>/dev/null \
-  | awk '/^[^ ]/ { p = $1 } /Candidate:/ { print p, $2 }' || true)"
-[ -n "$versions" ] || log "warning: apt-cache knows no candidate versions (run apt-get update); keying on the recipe only"
-
-key="$(printf '%s\n--\n%s\n' "$(cat "${BASH_SOURCE[0]}")" "$versions" | sha256sum | cut -c1-16)"
+versions="$(apt-cache policy linux-image-amd64 systemd openssh-server nftables 2>/dev/null | grep -E '^[a-z]|Candidate' | tr -s ' ' || true)"
+key="$(printf '%s\n%s\n%s\n' "$(cat "$0")" "$packages" "$versions" | sha256sum | cut -c1-16)"
 dir="$cache/$key"
-build="$cache/$key.build"
-mkdir -p "$cache"
-
-# One builder per key at a time: a second caller waits, then finds the image ready.
-exec 9>"$cache/$key.lock"
-flock 9
-if [ -f "$dir/ready" ]; then
-  log "cached, $(elapsed)s: $dir"
+if [ -f "$dir/base.raw" ] && [ -f "$dir/vmlinuz" ] && [ -f "$dir/ready" ]; then
+  echo "image: cached ($dir)" >&2
   printf '%s\n' "$dir"
   exit 0
 fi
 
-log "cold build: debootstrap $suite from $mirror"
-rm -rf "$dir" "$build" # leftovers of an interrupted build of this key (we hold its lock)
-mkdir -p "$build"
-trap 'rm -rf "$build"' EXIT
-root="$build/root"
-if ! debootstrap --variant=minbase --include="$packages" "$suite" "$root" "$mirror" >"$build/debootstrap.log" 2>&1; then
-  tail -n 40 "$build/debootstrap.log" >&2
-  die "debootstrap failed (log above)"
-fi
-log "debootstrap done at $(elapsed)s"
+started=$(date +%s)
+mkdir -p "$dir"
+work="$(mktemp -d "$cache/build.XXXXXX")"
+trap 'rm -rf "$work"' EXIT
+root="$work/root"
 
-# --- identity, disks, network ---------------------------------------------------------------------
+echo "image: debootstrap bookworm from $mirror (cold build)" >&2
+debootstrap --variant=minbase --include="$packages" bookworm "$root" "$mirror" >"$work/debootstrap.log" 2>&1 \
+  || { tail -n 30 "$work/debootstrap.log" >&2; exit 1; }
+
 echo sovereign-test >"$root/etc/hostname"
-printf '127.0.0.1\tlocalhost\n127.0.1.1\tsovereign-test\n::1\tlocalhost ip6-localhost ip6-loopback\n' >"$root/etc/hosts"
-cat >"$root/etc/fstab" <<'FSTAB'
-# <file system> <mount point> <type> <options> <dump> <pass>
-/dev/vda        /             ext4   rw,errors=remount-ro 0 1
-/swapfile       none          swap   sw 0 0
-FSTAB
-cat >"$root/etc/network/interfaces" <<'NET'
-auto lo
-iface lo inet loopback
-
-auto eth0
-iface eth0 inet dhcp
-NET
-: >"$root/etc/resolv.conf" # the guest talks only to the host (restrict=on); the DHCP client fills it
-
-# A 64 MiB swap file, so tests can prove the kernel tuning turns swap off. It must not be zeros:
-# mkfs.ext4 -d stores all-zero blocks as holes, and the kernel refuses a swap file with holes.
-tr '\0' '\125' </dev/zero | head -c 64M >"$root/swapfile"
+printf '127.0.0.1 localhost\n127.0.1.1 sovereign-test\n' >"$root/etc/hosts"
+printf '/dev/vda / ext4 rw,relatime 0 1\n/swapfile none swap sw 0 0\n' >"$root/etc/fstab"
+printf 'auto lo\niface lo inet loopback\n\nauto eth0\niface eth0 inet dhcp\n' >"$root/etc/network/interfaces"
+chroot "$root" passwd -l root >/dev/null
+# A small swap file, so the test can prove the kernel step turns swap off for good. Not zeros:
+# mkfs.ext4 -d stores zero blocks as holes, and the kernel refuses a swap file with holes.
+head -c 64M /dev/zero | tr '\0' '\125' >"$root/swapfile"
 chmod 600 "$root/swapfile"
 mkswap "$root/swapfile" >/dev/null
 
-# --- accounts and SSH -----------------------------------------------------------------------------
-chroot "$root" passwd -l root >/dev/null
+# SSH: keys only; a host key made now and pinned by the test.
 rm -f "$root"/etc/ssh/ssh_host_*
-ssh-keygen -q -t ed25519 -N "" -C root@sovereign-test -f "$root/etc/ssh/ssh_host_ed25519_key"
+ssh-keygen -q -t ed25519 -N "" -C sovereign-test -f "$root/etc/ssh/ssh_host_ed25519_key"
 cat >"$root/etc/ssh/sshd_config.d/sovereign-test.conf" <<'CONF'
 HostKey /etc/ssh/ssh_host_ed25519_key
 PermitRootLogin prohibit-password
-PubkeyAuthentication yes
 PasswordAuthentication no
 KbdInteractiveAuthentication no
 UseDNS no
 CONF
+cp "$root/etc/ssh/ssh_host_ed25519_key.pub" "$dir/host_key.pub"
 
-# No key is baked in. boot.sh hands each run's public key over through QEMU's fw_cfg
-# (-fw_cfg name=opt/sovereign/authorized_keys,file=<pub>); this unit installs it before sshd starts,
-# on every boot (the fw_cfg entry lives as long as the QEMU process, so reboots keep it).
-cat >"$root/usr/local/sbin/authorize-test-key" <<'SH'
-#!/bin/sh
-# Installs the SSH public key QEMU passed through fw_cfg as root's only authorized key.
-set -eu
-src=/sys/firmware/qemu_fw_cfg/by_name/opt/sovereign/authorized_keys/raw
-modprobe qemu_fw_cfg || true
-i=0
-while [ ! -r "$src" ] && [ "$i" -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-install -d -m 700 /root/.ssh
-if [ -r "$src" ]; then
-  umask 077
-  cat "$src" >/root/.ssh/authorized_keys.new
-  chmod 600 /root/.ssh/authorized_keys.new
-  mv /root/.ssh/authorized_keys.new /root/.ssh/authorized_keys
-  echo "authorize-test-key: root key installed from fw_cfg"
-else
-  rm -f /root/.ssh/authorized_keys
-  echo "authorize-test-key: no $src: root cannot log in" >&2
-fi
-SH
-chmod 755 "$root/usr/local/sbin/authorize-test-key"
+# The per-run public key arrives through QEMU's fw_cfg, before sshd starts.
+echo qemu_fw_cfg >"$root/etc/modules-load.d/qemu-fw-cfg.conf"
 cat >"$root/etc/systemd/system/authorize-test-key.service" <<'UNIT'
 [Unit]
 Description=Authorize the test run's SSH key (from QEMU fw_cfg)
-DefaultDependencies=no
-After=local-fs.target systemd-modules-load.service
-Before=ssh.service sysinit.target
+After=systemd-modules-load.service
+Before=ssh.service
 
 [Service]
 Type=oneshot
-RemainAfterExit=yes
-ExecStart=/usr/local/sbin/authorize-test-key
-StandardOutput=journal+console
+ExecStart=/bin/sh -c 'modprobe qemu_fw_cfg; mkdir -p -m 700 /root/.ssh; cat /sys/firmware/qemu_fw_cfg/by_name/opt/sovereign/authorized_keys/raw > /root/.ssh/authorized_keys; chmod 600 /root/.ssh/authorized_keys'
 
 [Install]
-WantedBy=sysinit.target
-RequiredBy=ssh.service
+WantedBy=multi-user.target
 UNIT
-chroot "$root" systemctl enable authorize-test-key.service ssh.service >/dev/null 2>&1
-# Quieter, faster boots: nothing here may reach for the network or the clock.
-chroot "$root" systemctl mask apt-daily.timer apt-daily-upgrade.timer systemd-timesyncd.service \
-  e2scrub_all.timer e2scrub_reap.service fstrim.timer >/dev/null 2>&1 || true
+chroot "$root" systemctl enable authorize-test-key.service >/dev/null 2>&1
+chroot "$root" systemctl enable ssh.service >/dev/null 2>&1 || true
+chroot "$root" systemctl mask systemd-timesyncd.service apt-daily.timer apt-daily-upgrade.timer >/dev/null 2>&1 || true
 
-# --- kernel, initramfs, root filesystem ------------------------------------------------------------
-vmlinuz="$(find "$root/boot" -maxdepth 1 -name 'vmlinuz-*' | sort -V | tail -n1)"
-initrd="$(find "$root/boot" -maxdepth 1 -name 'initrd.img-*' | sort -V | tail -n1)"
-{ [ -n "$vmlinuz" ] && [ -n "$initrd" ]; } || die "no kernel or initramfs in the guest's /boot"
-install -m 644 "$vmlinuz" "$build/vmlinuz"
-install -m 644 "$initrd" "$build/initrd.img"
-install -m 644 "$root/etc/ssh/ssh_host_ed25519_key.pub" "$build/host_key.pub"
-{
-  printf 'suite %s\nmirror %s\ncandidates:\n%s\ninstalled:\n' "$suite" "$mirror" "$versions"
-  # shellcheck disable=SC2016 # dpkg-query's format, not the shell's
-  chroot "$root" dpkg-query -W -f '${Package} ${Version}\n'
-} >"$build/manifest.txt"
-rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
-
-mkfs.ext4 -q -F -L root -d "$root" "$build/base.raw" "$size"
-chmod 444 "$build/base.raw"
-rm -rf "$root"
-mv "$build" "$dir"
-trap - EXIT
+cp "$root"/boot/vmlinuz-* "$dir/vmlinuz"
+cp "$root"/boot/initrd.img-* "$dir/initrd.img"
+chmod 644 "$dir/vmlinuz" "$dir/initrd.img"
+mkfs.ext4 -q -F -L root -d "$root" "$work/base.raw" 3G
+mv "$work/base.raw" "$dir/base.raw"
 touch "$dir/ready"
-log "cold build, $(elapsed)s: $dir"
+echo "image: built in $(( $(date +%s) - started ))s ($dir)" >&2
 printf '%s\n' "$dir"

@@ -164,6 +164,8 @@ function main(): void {
     say(`     report: ${JSON.stringify(report)}`);
 
     // --- kernel --------------------------------------------------------------------------------
+    const swapBefore = ssh("swapon --show --noheadings");
+    check("kernel (before): the guest starts with its swap file on", swapBefore.stdout.includes("/swapfile"), swapBefore.stdout + swapBefore.stderr);
     const profile = mergeSysctlProfile({});
     const kernelScript = renderKernelScript({ location, profile, nofileLimit: 65536 });
     // Interrupted half way: the script is killed 3 s in, then run again.
