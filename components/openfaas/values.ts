@@ -108,8 +108,12 @@ export function renderOpenFaasValues(opts: OpenFaasValuesOptions): Record<string
         // com.openfaas.scale.zero (see scaleToZeroLabels), to zero.
         values.autoscaler = { enabled: true, resources: { requests: { cpu: "100m", memory: "128Mi" } } };
         values.jetstreamQueueWorker = { mode: "static" };
-        values.queueWorker = { replicas: opts.queue.workers };
+        // The JetStream queue-worker reads queueWorker.ackWait too: left at the chart's 60s, a
+        // message would be redelivered while a longer function still runs.
+        values.queueWorker = { ackWait: `${opts.queue.ackWaitSeconds}s`, replicas: opts.queue.workers };
         values.queueWorkerPro = { maxInflight: opts.proQueue?.maxInflight ?? 1 };
+        // Pro runs the provider from the faasnetes block (operator.* applies only with operator.create).
+        values.faasnetes = { resources: { requests: { cpu: "100m", memory: "120Mi" } } };
         values.operator = { resources: { requests: { cpu: "50m", memory: "120Mi" } } };
     }
     return sortDeep(values);

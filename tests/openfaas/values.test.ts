@@ -51,6 +51,7 @@ describe("OpenFaaS chart values", () => {
             autoscaler: { enabled: true, resources: { requests: { cpu: "100m", memory: "128Mi" } } },
             basic_auth: true,
             exposeServices: false,
+            faasnetes: { resources: { requests: { cpu: "100m", memory: "120Mi" } } },
             functionNamespace: "openfaas-fn",
             functions: { setNonRootUser: true },
             gateway: {
@@ -68,7 +69,7 @@ describe("OpenFaaS chart values", () => {
             openfaasPro: true,
             operator: { resources: { requests: { cpu: "50m", memory: "120Mi" } } },
             prometheus: { resources: { requests: { cpu: "100m", memory: "512Mi" } } },
-            queueWorker: { replicas: 2 },
+            queueWorker: { ackWait: "300s", replicas: 2 },
             queueWorkerPro: { maxInflight: 10 },
             securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, runAsNonRoot: true, runAsUser: 10001 },
         });
