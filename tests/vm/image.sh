@@ -77,7 +77,8 @@ chroot "$root" systemctl mask systemd-timesyncd.service apt-daily.timer apt-dail
 cp "$root"/boot/vmlinuz-* "$dir/vmlinuz"
 cp "$root"/boot/initrd.img-* "$dir/initrd.img"
 chmod 644 "$dir/vmlinuz" "$dir/initrd.img"
-mkfs.ext4 -q -F -L root -d "$root" "$work/base.raw" 3G
+# mkfs prints "Creating regular file" even with -q; stdout carries only the image path.
+mkfs.ext4 -q -F -L root -d "$root" "$work/base.raw" 3G >&2
 mv "$work/base.raw" "$dir/base.raw"
 touch "$dir/ready"
 echo "image: built in $(( $(date +%s) - started ))s ($dir)" >&2

@@ -131,7 +131,7 @@ function main(): void {
     if (image.status !== 0) {
         throw new Error(`image build failed:\n${image.stderr}`);
     }
-    const imageDir = image.stdout.trim();
+    const imageDir = image.stdout.trim().split("\n").pop() as string;
     timings.image = `${((Date.now() - t) / 1000).toFixed(1)}s (${/cached/.test(image.stderr) ? "cached" : "cold build"})`;
     t = Date.now();
     const boot = sh(path.join(here, "boot.sh"), ["start", imageDir, work]);
