@@ -17,6 +17,7 @@ import {
     PlatformFeatures,
     Problems,
     validateFunctionsForEdition,
+    validateFunctionTimeouts,
     isCidr,
     isDnsName,
     isIPv4,
@@ -353,6 +354,17 @@ export function parseStackConfig(raw: RawConfig, options: ParseOptions = {}): St
     const ingress = parseIngressConfig(r, openfaas.gateway.timeoutSeconds, secret);
     r.problems.addAll(
         validateFunctionsForEdition(functions.functions, platformFeatures(openfaas), functions.file).items,
+    );
+    r.problems.addAll(
+        validateFunctionTimeouts(
+            functions.functions,
+            {
+                gatewaySeconds: openfaas.gateway.timeoutSeconds,
+                ackWaitSeconds: openfaas.queue.ackWaitSeconds,
+                queues: Object.fromEntries(openfaas.queues.map((q) => [q.name, q.timeoutSeconds])),
+            },
+            functions.file,
+        ).items,
     );
     const config: StackConfig = {
         host,

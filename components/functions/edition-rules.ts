@@ -13,6 +13,7 @@ import {
     SCALE_MIN_LABEL,
     TOPIC_ANNOTATION,
 } from "../shared/edition";
+import { parseDurationSeconds } from "../shared/duration";
 import { Problems } from "../shared/validation";
 import { TOPIC_DELIMITER, TOPIC_PATTERN } from "../queues/values";
 import { FunctionSpec } from "./stack-yml";
@@ -75,6 +76,61 @@ export function validateFunctionsForEdition(functions: readonly FunctionSpec[], 
                 queue,
                 ce ? "named queues need OpenFaaS Pro" : `is not a queue in sovereign-faas:openfaas.queues (known: ${[...queues].sort().join(", ") || "none"})`,
                 ce ? `remove the annotation, or ${PRO_FIX}` : "add the queue to openfaas.queues or fix the name",
+            );
+        }
+    }
+    return problems;
+}
+
+/** The watchdog's timeouts a function sets through its environment (faas-cli convention). */
+export const FUNCTION_TIMEOUT_ENV = ["exec_timeout", "read_timeout", "write_timeout"] as const;
+
+/** The longest a function may run, from its watchdog timeouts; undefined when it sets none. */
+export function functionTimeout(fn: FunctionSpec): { seconds: number; key: string } | undefined {
+    let best: { seconds: number; key: string } | undefined;
+    for (const key of FUNCTION_TIMEOUT_ENV) {
+        const s = parseDurationSeconds(fn.environment[key]);
+        if (s !== undefined && (best === undefined || s > best.seconds)) {
+            best = { seconds: s, key };
+        }
+    }
+    return best;
+}
+
+export interface TimeoutLimits {
+    /** Gateway upstream timeout, seconds. */
+    readonly gatewaySeconds: number;
+    /** Ack wait of the default queue, seconds. */
+    readonly ackWaitSeconds: number;
+    /** Named queues' timeouts, seconds. */
+    readonly queues: Readonly<Record<string, number>>;
+}
+
+/**
+ * A function may not run longer than the gateway lets a call last, nor longer than its queue
+ * waits for an ack - or NATS redelivers the message while the function still runs.
+ */
+export function validateFunctionTimeouts(functions: readonly FunctionSpec[], limits: TimeoutLimits, file: string): Problems {
+    const problems = new Problems();
+    for (const fn of functions) {
+        const t = functionTimeout(fn);
+        if (t === undefined) {
+            continue;
+        }
+        const at = `${file}: functions.${fn.name}.environment.${t.key}`;
+        if (t.seconds > limits.gatewaySeconds) {
+            problems.add(at, fn.environment[t.key], `is longer than the gateway timeout (${limits.gatewaySeconds}s): the gateway ends the call first`, `raise sovereign-faas:openfaas.gateway.timeout to ${t.seconds}s or more, or shorten the function's timeout`);
+        }
+        const queue = fn.annotations[QUEUE_ANNOTATION];
+        const queueLimit = queue !== undefined ? limits.queues[queue] : limits.ackWaitSeconds;
+        if (queueLimit !== undefined && t.seconds > queueLimit) {
+            problems.add(
+                at,
+                fn.environment[t.key],
+                queue !== undefined
+                    ? `is longer than the timeout of queue ${queue} (${queueLimit}s): its message would be redelivered while the function still runs`
+                    : `is longer than the queue's ackWait (${queueLimit}s): an async call's message would be redelivered while the function still runs`,
+                queue !== undefined ? `raise the timeout of openfaas.queues ${queue} to ${t.seconds}s or more` : `raise sovereign-faas:openfaas.queue.ackWait to ${t.seconds}s or more`,
             );
         }
     }

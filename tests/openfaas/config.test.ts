@@ -109,3 +109,16 @@ describe("CE limits on functions", () => {
         ]);
     });
 });
+
+describe("function timeouts against the gateway and the queues", () => {
+    it("a function longer than the gateway timeout and the ackWait is refused, naming the file, function and field", () => {
+        expect(problems({ functions: "tests/fixtures/timeouts-stack.yml" })).toEqual([
+            'tests/fixtures/timeouts-stack.yml: functions.slow-report.environment.exec_timeout | "10m" | is longer than the gateway timeout (300s): the gateway ends the call first | raise sovereign-faas:openfaas.gateway.timeout to 600s or more, or shorten the function\'s timeout',
+            'tests/fixtures/timeouts-stack.yml: functions.slow-report.environment.exec_timeout | "10m" | is longer than the queue\'s ackWait (300s): an async call\'s message would be redelivered while the function still runs | raise sovereign-faas:openfaas.queue.ackWait to 600s or more',
+        ]);
+    });
+
+    it("passes once the gateway timeout and the ackWait cover it", () => {
+        expect(problems({ functions: "tests/fixtures/timeouts-stack.yml", ...openfaas({ gateway: { timeout: "10m" }, queue: { ackWait: "11m" } }) })).toEqual([]);
+    });
+});
