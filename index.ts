@@ -133,19 +133,7 @@ const functions = new Functions(
 const edge =
     config.ingress === undefined
         ? undefined
-        : new NginxEdge("edge", {
-              provider: cluster.provider,
-              location: config.location,
-              domain: config.ingress.domain,
-              tls: config.ingress.tls,
-              timeoutSeconds: config.ingress.timeoutSeconds,
-              maxBodySize: config.ingress.maxBodySize,
-              buffers: config.ingress.buffers,
-              bufferSize: config.ingress.bufferSize,
-              rateLimit: config.ingress.rateLimit,
-              systemAllowFrom: config.ingress.systemAllowFrom,
-              gateway: openfaas.release,
-          });
+        : new NginxEdge("edge", { ...config.ingress, provider: cluster.provider, location: config.location, gateway: openfaas.release });
 if (edge === undefined) {
     void pulumi.log.warn(`${fullKey("domain")} is not set: the gateway is reachable only inside the cluster`);
 }

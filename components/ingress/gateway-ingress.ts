@@ -48,8 +48,6 @@ export interface GatewayIngressOptions {
     readonly rateLimit: RateLimit;
     /** CIDRs allowed to reach /system and /ui; empty means anyone (basic auth still applies). */
     readonly systemAllowFrom: readonly string[];
-    /** Extra annotations on the master, e.g. cert-manager's cluster-issuer. */
-    readonly masterAnnotations?: Readonly<Record<string, string>>;
 }
 
 function sorted(r: Record<string, string>): Record<string, string> {
@@ -70,7 +68,6 @@ export function masterAnnotations(opts: GatewayIngressOptions): Record<string, s
         // ssl-redirect (NIC >= 5.4): plain HTTP to HTTPS. (redirect-to-https is for TLS ended
         // by a load balancer in front, which is not the case here.)
         "nginx.org/ssl-redirect": "true",
-        ...(opts.masterAnnotations ?? {}),
     });
 }
 

@@ -7,6 +7,7 @@ import {
     DEFAULT_PROXY_BUFFERS,
     DEFAULT_RATE_LIMIT,
     EdgeTls,
+    GatewayIngressOptions,
     isCidr,
     isDnsName,
     isRecord,
@@ -15,16 +16,8 @@ import {
 } from "../../components";
 import { ConfigReader, fullKey, PLAN_SECRET_PLACEHOLDER } from "../config";
 
-export interface IngressSettings {
-    readonly domain: string;
-    readonly tls: EdgeTls;
-    readonly timeoutSeconds: number;
-    readonly maxBodySize: string;
-    readonly buffers: { readonly number: number; readonly size: string };
-    readonly bufferSize: string;
-    readonly rateLimit: RateLimit;
-    readonly systemAllowFrom: readonly string[];
-}
+/** What the edge needs: the Ingress options (less the Secret name the component chooses) and the TLS mode. */
+export type IngressSettings = Omit<GatewayIngressOptions, "tlsSecretName"> & { readonly tls: EdgeTls };
 
 const SIZE = /^\d+[kKmMgG]?$/;
 const RATE = /^[1-9]\d*r\/[sm]$/;
