@@ -3,10 +3,10 @@ import * as pulumi from "@pulumi/pulumi";
 
 import { Location } from "../shared/labels";
 import { childOptions } from "../shared/options";
-import { remoteInvocation, renderScript, shellQuote } from "../shared/script";
+import { remoteStepArgs, renderScript, shellQuote } from "../shared/script";
 import { isCidr, isIPv4 } from "../shared/validation";
 import { Connection, DEFAULT_SSH_PORT } from "./connection";
-import { contentHash, INSTALL_FILE_FUNCTION } from "./kernel";
+import { INSTALL_FILE_FUNCTION } from "./kernel";
 
 /** Our own nftables table. We never touch the tables K3s, flannel or kube-proxy manage. */
 export const FIREWALL_TABLE = "sovereign_faas";
@@ -243,15 +243,9 @@ export class Firewall extends pulumi.ComponentResource {
         };
         this.rules = renderFirewallRules(rulesOptions);
         const script = renderFirewallScript(rulesOptions);
-        const invocation = remoteInvocation(script, args.user, "firewall");
         this.command = new command.remote.Command(
             `${name}-apply`,
-            {
-                connection: args.connection,
-                create: invocation,
-                update: invocation,
-                triggers: [contentHash(script)],
-            },
+            { connection: args.connection, ...remoteStepArgs(script, args.user, "firewall") },
             childOptions(this, opts),
         );
         this.registerOutputs({ rules: this.rules });

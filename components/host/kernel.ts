@@ -1,10 +1,9 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { createHash } from "crypto";
 
 import { Location } from "../shared/labels";
 import { childOptions } from "../shared/options";
-import { remoteInvocation, renderScript, shellQuote } from "../shared/script";
+import { remoteStepArgs, renderScript, shellQuote } from "../shared/script";
 import { Problems } from "../shared/validation";
 import { Connection } from "./connection";
 
@@ -125,11 +124,6 @@ export function mergeSysctlProfile(overrides: Readonly<Record<string, string | n
 export function renderSysctlConf(profile: Readonly<Record<string, string>>): string {
     const lines = Object.entries(sortRecord({ ...profile })).map(([k, v]) => `${k} = ${v}`);
     return `# Managed by sovereign-faas (pulumi). Local edits are overwritten on the next \`pulumi up\`.\n${lines.join("\n")}\n`;
-}
-
-/** SHA-256 of a text, hex. Used as the trigger so the step re-runs only when its content changes. */
-export function contentHash(text: string): string {
-    return createHash("sha256").update(text).digest("hex");
 }
 
 export interface KernelScriptOptions {
@@ -291,15 +285,9 @@ export class KernelTuning extends pulumi.ComponentResource {
             profile: this.profile,
             nofileLimit: args.nofileLimit ?? DEFAULT_NOFILE_LIMIT,
         });
-        const invocation = remoteInvocation(script, args.user, "kernel");
         this.command = new command.remote.Command(
             `${name}-apply`,
-            {
-                connection: args.connection,
-                create: invocation,
-                update: invocation,
-                triggers: [contentHash(script)],
-            },
+            { connection: args.connection, ...remoteStepArgs(script, args.user, "kernel") },
             childOptions(this, opts),
         );
         this.registerOutputs({ profile: this.profile });

@@ -3,10 +3,9 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
 import { Connection } from "../host/connection";
-import { contentHash } from "../host/kernel";
 import { Location } from "../shared/labels";
 import { childOptions } from "../shared/options";
-import { remoteInvocation } from "../shared/script";
+import { contentHash, remoteInvocation, remoteStepArgs } from "../shared/script";
 import { DEFAULT_K3S_VERSION, renderK3sConfig, rewriteKubeconfigServer } from "./config";
 import {
     DEFAULT_READY_TIMEOUT_SECONDS,
@@ -78,15 +77,12 @@ export class K3sCluster extends pulumi.ComponentResource {
             channel: args.channel,
             readyTimeoutSeconds: args.readyTimeoutSeconds ?? DEFAULT_READY_TIMEOUT_SECONDS,
         });
-        const invocation = remoteInvocation(script, args.user, "k3s");
         this.install = new command.remote.Command(
             `${name}-install`,
             {
                 connection: args.connection,
-                create: invocation,
-                update: invocation,
+                ...remoteStepArgs(script, args.user, "k3s"),
                 delete: remoteInvocation(renderK3sUninstallScript(args.location), args.user, "k3s-uninstall"),
-                triggers: [contentHash(script)],
             },
             childOptions(this, opts),
         );

@@ -5,6 +5,8 @@
  * machine-readable stamp of the step and the host's declared location (read by the policy pack
  * rule `host-in-allowed-country`), and reports whether it changed anything.
  */
+import { createHash } from "crypto";
+
 import type { Location } from "./labels";
 
 /** The stamp line prefix. The policy pack parses the JSON after it. */
@@ -79,4 +81,18 @@ export function remoteInvocation(script: string, user: string, step: string): st
     const runner = user === "root" ? "bash" : "sudo -n bash";
     const text = script.endsWith("\n") ? script : `${script}\n`;
     return `${runner} -c "$(cat <<'${HEREDOC_DELIMITER}'\n${text}${HEREDOC_DELIMITER}\n)" sovereign-faas-${step}\n`;
+}
+
+/** SHA-256 of a text, hex. Used as the trigger so a step re-runs only when its content changes. */
+export function contentHash(text: string): string {
+    return createHash("sha256").update(text).digest("hex");
+}
+
+/**
+ * The inputs of an idempotent remote step: the script runs on create and, in place, on update,
+ * and only when its content changes (the trigger is its hash).
+ */
+export function remoteStepArgs(script: string, user: string, step: string): { create: string; update: string; triggers: string[] } {
+    const invocation = remoteInvocation(script, user, step);
+    return { create: invocation, update: invocation, triggers: [contentHash(script)] };
 }

@@ -2,10 +2,9 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 
 import { Connection } from "../host/connection";
-import { contentHash } from "../host/kernel";
 import { Location } from "../shared/labels";
 import { childOptions } from "../shared/options";
-import { remoteInvocation } from "../shared/script";
+import { remoteStepArgs } from "../shared/script";
 import { renderVolumeScript } from "./script";
 import { DEFAULT_SOVEREIGN_ROOTS, SovereignVolume } from "./volumes";
 
@@ -63,10 +62,9 @@ export class SovereignVolumes extends pulumi.ComponentResource {
         }));
         if (args.volumes.length > 0) {
             const script = renderVolumeScript(args.volumes, args.location, args.sovereignRoots ?? DEFAULT_SOVEREIGN_ROOTS);
-            const invocation = remoteInvocation(script, args.user, "volumes");
             this.command = new command.remote.Command(
                 `${name}-dirs`,
-                { connection: args.connection, create: invocation, update: invocation, triggers: [contentHash(script)] },
+                { connection: args.connection, ...remoteStepArgs(script, args.user, "volumes") },
                 childOptions(this, opts),
             );
         }
