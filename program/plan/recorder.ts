@@ -1,12 +1,29 @@
 /**
  * Records every resource a program registers under Pulumi mocks, as the plan's
- * `{ type, name, parent, inputs, dependsOn }` objects. Secrets are recorded as "[secret]"
- * straight from the wire format, so nothing secret can leak into a plan file or a test snapshot.
- * The same recorder serves `npm run plan` and the jest tests.
+ * `{ type, name, parent, inputs, dependsOn, urn, options }` objects. Secrets are recorded as
+ * "[secret]" straight from the wire format, so nothing secret can leak into a plan file or a test
+ * snapshot. The options include those an SDK injects on its own (`@pulumi/command` adds
+ * `replaceOnChanges: ["triggers[*]"]` to every remote Command), because those decide whether the
+ * engine updates a resource in place or replaces it. The same recorder serves `npm run plan`,
+ * the upgrade comparison and the jest tests.
  */
 import * as pulumi from "@pulumi/pulumi";
 
 import { planMocks } from "./mocks";
+
+/** Resource options as the engine receives them (RegisterResourceRequest), normalised. */
+export interface ResourceOptionsRecord {
+    readonly additionalSecretOutputs: string[];
+    /** Explicit aliases, each resolved to the URN it names (the engine's own parent inheritance is applied by the comparison). */
+    readonly aliases: string[];
+    readonly deleteBeforeReplace: boolean;
+    readonly ignoreChanges: string[];
+    readonly protect: boolean;
+    /** The provider resource's name, or null for the default provider. */
+    readonly provider: string | null;
+    readonly replaceOnChanges: string[];
+    readonly retainOnDelete: boolean;
+}
 
 /** One registered resource, as written to resources.json. */
 export interface ResourceRecord {
@@ -17,6 +34,9 @@ export interface ResourceRecord {
     readonly inputs: Record<string, unknown>;
     /** Names of the resources this one waits for (explicit dependsOn and input dependencies). */
     readonly dependsOn: string[];
+    /** The URN the engine gives it: its parents' types joined by `$`, then its own. */
+    readonly urn: string;
+    readonly options: ResourceOptionsRecord;
     /** Whether the resource is a provider resource (true) or a component (false). */
     readonly custom: boolean;
 }
@@ -31,6 +51,28 @@ const UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 /** The name part of a URN (`urn:pulumi:stack::project::type::name`). */
 export function nameOfUrn(urn: string): string {
     return urn.slice(urn.lastIndexOf("::") + 2);
+}
+
+/** The qualified type of a URN: `parentType$...$type`. */
+export function qualifiedTypeOfUrn(urn: string): string {
+    return urn.split("::")[2] ?? "";
+}
+
+/**
+ * The URN the engine computes (sdk/go/common/resource/urn.go NewURN): the parent's whole
+ * qualified type, `$`, the resource's type. The SDK's mock monitor keeps only the parent's last
+ * type, so its URNs differ from the engine's for grandchildren; the plan uses the engine's.
+ */
+export function engineUrn(stack: string, project: string, parentUrn: string | undefined, type: string, name: string): string {
+    const parentType = parentUrn === undefined ? "" : qualifiedTypeOfUrn(parentUrn);
+    const qualified = parentType === "" || parentType === "pulumi:pulumi:Stack" ? type : `${parentType}$${type}`;
+    return `urn:pulumi:${stack}::${project}::${qualified}::${name}`;
+}
+
+/** The URN the SDK's mock monitor computes (runtime/mocks.js newUrn), to map its parent references. */
+function mockUrn(stack: string, project: string, parent: string, type: string, name: string): string {
+    const t = parent ? `${qualifiedTypeOfUrn(parent).split("$").pop()}$${type}` : type;
+    return `urn:pulumi:${stack}::${project}::${t}::${name}`;
 }
 
 /** Converts wire-format property values to plan values: secrets and unknowns marked, references by name. */
@@ -62,6 +104,15 @@ function providerUrn(ref: string): string[] {
     return [ref.slice(0, ref.lastIndexOf("::"))];
 }
 
+interface AliasSpec {
+    getName(): string;
+    getType(): string;
+    getStack(): string;
+    getProject(): string;
+    getParenturn(): string;
+    getNoparent(): boolean;
+}
+
 interface RegisterRequest {
     getType(): string;
     getName(): string;
@@ -70,33 +121,87 @@ interface RegisterRequest {
     getDependenciesList(): string[];
     getProvider(): string;
     getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
+    getProtect(): boolean;
+    getRetainondelete(): boolean;
+    getDeletebeforereplace(): boolean;
+    getIgnorechangesList(): string[];
+    getReplaceonchangesList(): string[];
+    getAdditionalsecretoutputsList(): string[];
+    getAliasesList(): Array<{ getUrn(): string; getSpec(): AliasSpec | undefined; hasSpec(): boolean }>;
+    getAliasurnsList(): string[];
 }
+
+/** The SDK module whose runtime the recorder hooks: ours, or a consumer's own copy. */
+export type PulumiSdk = Pick<typeof pulumi, "runtime">;
 
 /** A recording session. Create it before the program runs. */
 export class Recorder {
     readonly records: ResourceRecord[] = [];
+    /** Mock URN -> engine URN, to resolve parent references. */
+    private readonly urns = new Map<string, string>();
+
+    private constructor(
+        private readonly stack: string,
+        private readonly project: string,
+    ) {}
 
     /** Installs the mocks and the recording hook. `preview` mirrors `pulumi preview`. */
-    static async start(opts: { project: string; stack: string; preview?: boolean; mocks?: pulumi.runtime.Mocks }): Promise<Recorder> {
-        const recorder = new Recorder();
-        await pulumi.runtime.setMocks(opts.mocks ?? planMocks, opts.project, opts.stack, opts.preview ?? true);
-        const monitor = pulumi.runtime.getMonitor() as unknown as {
+    static async start(opts: { project: string; stack: string; preview?: boolean; mocks?: pulumi.runtime.Mocks; sdk?: PulumiSdk }): Promise<Recorder> {
+        const recorder = new Recorder(opts.stack, opts.project);
+        const sdk = opts.sdk ?? pulumi;
+        await sdk.runtime.setMocks(opts.mocks ?? planMocks, opts.project, opts.stack, opts.preview ?? true);
+        const monitor = sdk.runtime.getMonitor() as unknown as {
             registerResource(req: RegisterRequest, cb: unknown): Promise<void>;
         };
         const original = monitor.registerResource.bind(monitor);
         monitor.registerResource = (req: RegisterRequest, cb: unknown): Promise<void> => {
-            recorder.records.push({
-                type: req.getType(),
-                name: req.getName(),
-                parent: req.getParent() ? nameOfUrn(req.getParent()) : null,
-                inputs: planValue(req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>,
-                // The provider is an ordering edge too: nothing in the cluster exists before it.
-                dependsOn: [...new Set([...req.getDependenciesList(), ...providerUrn(req.getProvider())].map(nameOfUrn))].sort(),
-                custom: req.getCustom(),
-            });
+            recorder.record(req);
             return original(req, cb);
         };
         return recorder;
+    }
+
+    private record(req: RegisterRequest): void {
+        const parentMock = req.getParent();
+        const parentUrn = parentMock ? (this.urns.get(parentMock) ?? parentMock) : undefined;
+        const urn = engineUrn(this.stack, this.project, parentUrn, req.getType(), req.getName());
+        this.urns.set(mockUrn(this.stack, this.project, parentMock, req.getType(), req.getName()), urn);
+        const provider = providerUrn(req.getProvider());
+        this.records.push({
+            type: req.getType(),
+            name: req.getName(),
+            parent: parentUrn ? nameOfUrn(parentUrn) : null,
+            inputs: planValue(req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>,
+            // The provider is an ordering edge too: nothing in the cluster exists before it.
+            dependsOn: [...new Set([...req.getDependenciesList(), ...provider].map(nameOfUrn))].sort(),
+            urn,
+            options: {
+                additionalSecretOutputs: [...new Set(req.getAdditionalsecretoutputsList())].sort(),
+                aliases: this.aliasUrns(req, parentUrn),
+                deleteBeforeReplace: req.getDeletebeforereplace(),
+                ignoreChanges: [...req.getIgnorechangesList()].sort(),
+                protect: req.getProtect(),
+                provider: provider.length > 0 ? nameOfUrn(provider[0]) : null,
+                replaceOnChanges: [...req.getReplaceonchangesList()].sort(),
+                retainOnDelete: req.getRetainondelete(),
+            },
+            custom: req.getCustom(),
+        });
+    }
+
+    /** Each explicit alias as the URN it names; unset parts default to the resource's own (as the engine does). */
+    private aliasUrns(req: RegisterRequest, parentUrn: string | undefined): string[] {
+        const out = [...req.getAliasurnsList()];
+        for (const alias of req.getAliasesList()) {
+            const spec = alias.hasSpec() ? alias.getSpec() : undefined;
+            if (spec === undefined) {
+                out.push(alias.getUrn());
+                continue;
+            }
+            const parent = spec.getNoparent() ? undefined : spec.getParenturn() ? (this.urns.get(spec.getParenturn()) ?? spec.getParenturn()) : parentUrn;
+            out.push(engineUrn(spec.getStack() || this.stack, spec.getProject() || this.project, parent, spec.getType() || req.getType(), spec.getName() || req.getName()));
+        }
+        return [...new Set(out)].sort();
     }
 
     /** Waits until every registration the program started has reached the mocks. */

@@ -70,7 +70,7 @@ export async function runPlan(opts: PlanOptions): Promise<PlanResult> {
         }
         throw err;
     }
-    const resources = recorder.records.map(({ type, name, parent, inputs, dependsOn }) => ({ type, name, parent, inputs, dependsOn }));
+    const resources = recorder.records.map(({ type, name, parent, inputs, dependsOn, urn, options }) => ({ type, name, parent, inputs, dependsOn, urn, options }));
     fs.mkdirSync(outDir, { recursive: true });
     fs.writeFileSync(path.join(outDir, "resources.json"), toJson(resources));
     let settings;

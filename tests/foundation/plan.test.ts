@@ -12,12 +12,23 @@ describe("npm run plan (offline, under mocks)", () => {
         expect(prod.stdout).toMatch(/^plan for stack prod: \d+ resources, 0 advisory policy finding\(s\) -> /);
     });
 
-    it("writes one {type, name, parent, inputs, dependsOn} object per resource", () => {
+    it("writes one {type, name, parent, inputs, dependsOn, urn, options} object per resource", () => {
         const resources = prod.resources();
         expect(resources.length).toBeGreaterThanOrEqual(12);
         for (const r of resources) {
-            expect(Object.keys(r)).toEqual(["type", "name", "parent", "inputs", "dependsOn"]);
+            expect(Object.keys(r)).toEqual(["type", "name", "parent", "inputs", "dependsOn", "urn", "options"]);
+            expect(Object.keys((r as any).options)).toEqual(["additionalSecretOutputs", "aliases", "deleteBeforeReplace", "ignoreChanges", "protect", "provider", "replaceOnChanges", "retainOnDelete"]);
         }
+    });
+
+    it("records the options the SDKs inject, and the URNs the engine computes", () => {
+        const probe = prod.resources().find((r) => r.name === "host-probe") as any;
+        // @pulumi/command adds these to every remote Command (node_modules/@pulumi/command/remote/command.js).
+        expect(probe.options.replaceOnChanges).toEqual(["triggers[*]"]);
+        expect(probe.options.additionalSecretOutputs).toEqual(["connection"]);
+        expect(probe.urn).toBe("urn:pulumi:prod::sovereign-faas::sovereign-faas:host:SshConnection$command:remote:Command::host-probe");
+        const password = prod.resources().find((r) => r.name === "openfaas-admin-password") as any;
+        expect(password.options.additionalSecretOutputs).toEqual(["bcryptHash", "result"]);
     });
 
     it("shows the bootstrap chain: connection, preflight, kernel, firewall, K3s, kubeconfig, provider", () => {
