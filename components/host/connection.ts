@@ -3,7 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 
 import { Location } from "../shared/labels";
 import { childOptions } from "../shared/options";
-import { remoteInvocation, renderScript } from "../shared/script";
+import { Connection, remoteStep } from "../shared/remote-step";
+import { renderScript } from "../shared/script";
 
 /** SSH user when none is given. */
 export const DEFAULT_SSH_USER = "root";
@@ -38,8 +39,7 @@ export interface SshConnectionArgs {
     readonly hostKey?: string;
 }
 
-/** The connection settings every remote step uses: the same object, secret as a whole. */
-export type Connection = pulumi.Output<command.types.input.remote.ConnectionArgs>;
+export type { Connection };
 
 /** Renders the connectivity probe: proves that login and root work before any step changes the host. */
 export function renderProbeScript(location: Location): string {
@@ -89,14 +89,7 @@ export class SshConnection extends pulumi.ComponentResource {
         this.host = args.host;
         this.location = args.location;
         this.connection = buildConnection(args);
-        const probe = new command.remote.Command(
-            `${name}-probe`,
-            {
-                connection: this.connection,
-                create: remoteInvocation(renderProbeScript(args.location), this.user, "connect"),
-            },
-            childOptions(this, opts),
-        );
+        const probe = remoteStep(`${name}-probe`, { connection: this.connection, user: this.user, step: "connect", script: renderProbeScript(args.location) }, childOptions(this, opts));
         this.probe = probe.stdout;
         this.registerOutputs({ host: this.host, probe: this.probe });
     }

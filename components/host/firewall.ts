@@ -3,7 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 
 import { Location } from "../shared/labels";
 import { childOptions } from "../shared/options";
-import { remoteStepArgs, renderScript, shellQuote } from "../shared/script";
+import { remoteStep } from "../shared/remote-step";
+import { renderScript, shellQuote } from "../shared/script";
 import { isCidr, isIPv4 } from "../shared/validation";
 import { Connection, DEFAULT_SSH_PORT } from "./connection";
 import { INSTALL_FILE_FUNCTION } from "./kernel";
@@ -243,11 +244,7 @@ export class Firewall extends pulumi.ComponentResource {
         };
         this.rules = renderFirewallRules(rulesOptions);
         const script = renderFirewallScript(rulesOptions);
-        this.command = new command.remote.Command(
-            `${name}-apply`,
-            { connection: args.connection, ...remoteStepArgs(script, args.user, "firewall") },
-            childOptions(this, opts),
-        );
+        this.command = remoteStep(`${name}-apply`, { connection: args.connection, user: args.user, step: "firewall", script }, childOptions(this, opts));
         this.registerOutputs({ rules: this.rules });
     }
 }

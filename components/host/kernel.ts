@@ -3,7 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 
 import { Location } from "../shared/labels";
 import { childOptions } from "../shared/options";
-import { remoteStepArgs, renderScript, shellQuote } from "../shared/script";
+import { remoteStep } from "../shared/remote-step";
+import { renderScript, shellQuote } from "../shared/script";
 import { Problems } from "../shared/validation";
 import { Connection } from "./connection";
 
@@ -267,7 +268,7 @@ export interface KernelTuningArgs {
 /**
  * Tunes the kernel for many short-lived connections and for K3s: sysctls written to
  * /etc/sysctl.d and applied, modules loaded, swap off, open-files limits raised.
- * Re-applied only when the rendered content changes (the trigger is its hash).
+ * Re-applied, in place, only when the rendered script changes.
  */
 export class KernelTuning extends pulumi.ComponentResource {
     /** The applied profile (key to value). */
@@ -285,11 +286,7 @@ export class KernelTuning extends pulumi.ComponentResource {
             profile: this.profile,
             nofileLimit: args.nofileLimit ?? DEFAULT_NOFILE_LIMIT,
         });
-        this.command = new command.remote.Command(
-            `${name}-apply`,
-            { connection: args.connection, ...remoteStepArgs(script, args.user, "kernel") },
-            childOptions(this, opts),
-        );
+        this.command = remoteStep(`${name}-apply`, { connection: args.connection, user: args.user, step: "kernel", script }, childOptions(this, opts));
         this.registerOutputs({ profile: this.profile });
     }
 }

@@ -3,7 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 
 import { Location } from "../shared/labels";
 import { childOptions } from "../shared/options";
-import { remoteInvocation, renderScript, shellQuote } from "../shared/script";
+import { remoteStep } from "../shared/remote-step";
+import { renderScript, shellQuote } from "../shared/script";
 import { Connection } from "./connection";
 
 /** Oldest kernel K3s supports well (cgroup v2, overlayfs, nftables). */
@@ -181,8 +182,8 @@ export function parsePreflightReport(stdout: string): PreflightReport {
 
 /**
  * Checks that K3s can run on the host: kernel, cgroups, overlayfs, disk, memory, CPU steal, NVMe.
- * Runs on every `pulumi up` (the host may have changed), changes nothing, and fails with the list
- * of problems when K3s cannot run.
+ * Runs on the first `pulumi up` and whenever its script changes (thresholds, library upgrades),
+ * changes nothing, and fails with the list of problems when K3s cannot run.
  */
 export class Preflight extends pulumi.ComponentResource {
     /** The parsed report. */
@@ -198,17 +199,7 @@ export class Preflight extends pulumi.ComponentResource {
             minMemoryMiB: args.minMemoryMiB ?? DEFAULT_MIN_MEMORY_MIB,
             dataPath: args.dataPath ?? "/data/sovereign",
         });
-        this.command = new command.remote.Command(
-            `${name}-check`,
-            {
-                connection: args.connection,
-                create: remoteInvocation(script, args.user, "preflight"),
-                // A changed script re-runs the check in place rather than replacing the resource.
-                update: remoteInvocation(script, args.user, "preflight"),
-                triggers: [script],
-            },
-            childOptions(this, opts),
-        );
+        this.command = remoteStep(`${name}-check`, { connection: args.connection, user: args.user, step: "preflight", script }, childOptions(this, opts));
         this.report = this.command.stdout.apply(parsePreflightReport);
         this.registerOutputs({ report: this.report });
     }

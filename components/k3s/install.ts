@@ -90,7 +90,10 @@ log "node $node is Ready (K3s $K3S_VERSION)"`;
     return renderScript({ step: "k3s", location: opts.location, body });
 }
 
-/** Renders the delete script: uninstalls K3s. Sovereign data lives outside /var/lib/rancher, so it survives. */
+/**
+ * Renders the delete script, used only with `uninstallOnDestroy: true`: uninstalls K3s, which
+ * removes /var/lib/rancher. Sovereign data lives outside it, so it survives.
+ */
 export function renderK3sUninstallScript(location: Location): string {
     return renderScript({
         step: "k3s-uninstall",
@@ -104,12 +107,16 @@ fi`,
     });
 }
 
-/** Renders the script that prints the admin kubeconfig. */
-export function renderKubeconfigScript(location: Location): string {
+/**
+ * Renders the script that prints the admin kubeconfig. `installHash` is the hash of the install
+ * script it follows, so that every install or upgrade makes this script differ and run again.
+ */
+export function renderKubeconfigScript(location: Location, installHash: string): string {
     return renderScript({
         step: "kubeconfig",
         location,
-        body: `[ -r ${K3S_KUBECONFIG_PATH} ] || fail "${K3S_KUBECONFIG_PATH} not found; is K3s installed?"
+        body: `# Follows the K3s install step ${installHash}.
+[ -r ${K3S_KUBECONFIG_PATH} ] || fail "${K3S_KUBECONFIG_PATH} not found; is K3s installed?"
 cat ${K3S_KUBECONFIG_PATH}`,
     });
 }

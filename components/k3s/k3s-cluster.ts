@@ -5,7 +5,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { Connection } from "../host/connection";
 import { Location } from "../shared/labels";
 import { childOptions } from "../shared/options";
-import { contentHash, remoteInvocation, remoteStepArgs } from "../shared/script";
+import { remoteStep } from "../shared/remote-step";
+import { contentHash } from "../shared/script";
 import { DEFAULT_K3S_VERSION, renderK3sConfig, rewriteKubeconfigServer } from "./config";
 import {
     DEFAULT_READY_TIMEOUT_SECONDS,
@@ -42,6 +43,14 @@ export interface K3sClusterArgs {
      */
     readonly extraArgs?: Readonly<Record<string, string | number | boolean | readonly string[]>>;
     /**
+     * Whether deleting this component (`pulumi destroy`, or removing it from the program) runs
+     * `k3s-uninstall.sh`, which removes K3s and its datastore under /var/lib/rancher. Off by
+     * default: a destroy leaves K3s and its data on the host, and only an explicit `true` deletes
+     * them. Sovereign volumes live outside /var/lib/rancher either way.
+     * @default false
+     */
+    readonly uninstallOnDestroy?: boolean;
+    /**
      * Seconds to wait for the node to become Ready.
      * @default 300 (DEFAULT_READY_TIMEOUT_SECONDS)
      */
@@ -77,22 +86,26 @@ export class K3sCluster extends pulumi.ComponentResource {
             channel: args.channel,
             readyTimeoutSeconds: args.readyTimeoutSeconds ?? DEFAULT_READY_TIMEOUT_SECONDS,
         });
-        this.install = new command.remote.Command(
+        this.install = remoteStep(
             `${name}-install`,
             {
                 connection: args.connection,
-                ...remoteStepArgs(script, args.user, "k3s"),
-                delete: remoteInvocation(renderK3sUninstallScript(args.location), args.user, "k3s-uninstall"),
+                user: args.user,
+                step: "k3s",
+                script,
+                ...(args.uninstallOnDestroy === true ? { deleteScript: { step: "k3s-uninstall", script: renderK3sUninstallScript(args.location) } } : {}),
             },
             childOptions(this, opts),
         );
-        const fetch = new command.remote.Command(
+        // Re-read after every install or upgrade: the script names the install script's hash, so a
+        // changed install changes this step's input too, and it runs again as an update.
+        const fetch = remoteStep(
             `${name}-kubeconfig`,
             {
                 connection: args.connection,
-                create: remoteInvocation(renderKubeconfigScript(args.location), args.user, "kubeconfig"),
-                // A new install (or upgrade) rotates nothing, but re-reading is cheap and keeps it current.
-                triggers: [this.install.id, contentHash(script)],
+                user: args.user,
+                step: "kubeconfig",
+                script: renderKubeconfigScript(args.location, contentHash(script)),
                 // Only stderr goes to the log: stdout is the cluster-admin credential.
                 logging: "stderr",
             },

@@ -83,16 +83,7 @@ export function remoteInvocation(script: string, user: string, step: string): st
     return `${runner} -c "$(cat <<'${HEREDOC_DELIMITER}'\n${text}${HEREDOC_DELIMITER}\n)" sovereign-faas-${step}\n`;
 }
 
-/** SHA-256 of a text, hex. Used as the trigger so a step re-runs only when its content changes. */
+/** SHA-256 of a text, hex. */
 export function contentHash(text: string): string {
     return createHash("sha256").update(text).digest("hex");
-}
-
-/**
- * The inputs of an idempotent remote step: the script runs on create and, in place, on update,
- * and only when its content changes (the trigger is its hash).
- */
-export function remoteStepArgs(script: string, user: string, step: string): { create: string; update: string; triggers: string[] } {
-    const invocation = remoteInvocation(script, user, step);
-    return { create: invocation, update: invocation, triggers: [contentHash(script)] };
 }

@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Connection } from "../host/connection";
 import { Location } from "../shared/labels";
 import { childOptions } from "../shared/options";
-import { remoteStepArgs } from "../shared/script";
+import { remoteStep } from "../shared/remote-step";
 import { renderVolumeScript } from "./script";
 import { DEFAULT_SOVEREIGN_ROOTS, SovereignVolume } from "./volumes";
 
@@ -62,11 +62,7 @@ export class SovereignVolumes extends pulumi.ComponentResource {
         }));
         if (args.volumes.length > 0) {
             const script = renderVolumeScript(args.volumes, args.location, args.sovereignRoots ?? DEFAULT_SOVEREIGN_ROOTS);
-            this.command = new command.remote.Command(
-                `${name}-dirs`,
-                { connection: args.connection, ...remoteStepArgs(script, args.user, "volumes") },
-                childOptions(this, opts),
-            );
+            this.command = remoteStep(`${name}-dirs`, { connection: args.connection, user: args.user, step: "volumes", script }, childOptions(this, opts));
         }
         this.registerOutputs({ volumes: this.volumes });
     }

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 
-import { Firewall, K3sCluster, KernelTuning, Preflight, SshConnection, remoteInvocation, renderFirewallScript } from "../../components";
+import { contentHash, Firewall, K3sCluster, KernelTuning, Preflight, SshConnection, remoteInvocation, renderFirewallScript } from "../../components";
 import { Recorder } from "../../program/plan/recorder";
 import { scriptOfInvocation } from "../helpers/shell";
 
@@ -89,12 +89,21 @@ describe("host bootstrap components under mocks", () => {
         });
     });
 
-    it("re-applies kernel and firewall only when their content changes", () => {
-        for (const name of ["kernel-apply", "firewall-apply", "k3s-install"]) {
-            const inputs = rec.byName(name).inputs;
-            expect(inputs.triggers).toEqual([expect.stringMatching(/^[0-9a-f]{64}$/)]);
-            expect(inputs.update).toBe(inputs.create);
+    it("runs every host step as an in-place update when its script changes, never a replacement", () => {
+        for (const r of rec.ofType("command:remote:Command")) {
+            // No triggers: the SDK turns them into replaceOnChanges, and a replacement runs the old delete.
+            expect(r.inputs.triggers).toBeUndefined();
+            expect(r.inputs.update).toBe(r.inputs.create);
+            // Stacks deployed with triggers keep their old value instead of replacing once.
+            expect(r.options.ignoreChanges).toEqual(["triggers"]);
+            expect(r.options.replaceOnChanges).toEqual(["triggers[*]"]);
         }
+    });
+
+    it("re-reads the kubeconfig after every install or upgrade", () => {
+        const install = rec.byName("k3s-install").inputs.create as string;
+        const fetch = scriptOfInvocation(rec.byName("k3s-kubeconfig").inputs.create as string);
+        expect(fetch).toContain(`# Follows the K3s install step ${contentHash(scriptOfInvocation(install))}.`);
     });
 
     it("sends the firewall script the renderer produced, byte for byte", () => {
@@ -108,8 +117,22 @@ describe("host bootstrap components under mocks", () => {
         expect(kernel.profile["vm.swappiness"]).toBe("1");
     });
 
-    it("uninstalls K3s on delete", () => {
-        expect(rec.byName("k3s-install").inputs.delete).toContain("k3s-uninstall.sh");
+    it("leaves K3s and its data on the host when the stack is destroyed, unless asked", () => {
+        for (const r of rec.ofType("command:remote:Command")) {
+            expect(r.inputs.delete).toBeUndefined();
+        }
+    });
+});
+
+describe("K3sCluster with uninstallOnDestroy", () => {
+    it("runs k3s-uninstall.sh on delete only when asked, and still never replaces", async () => {
+        const rec = await Recorder.start({ project: "sovereign-faas", stack: "uninstall" });
+        new K3sCluster("k3s", { connection: pulumi.secret({ host: "h" }), user: "root", location, host: "192.0.2.10", uninstallOnDestroy: true });
+        await rec.settle();
+        const install = rec.byName("k3s-install");
+        expect(scriptOfInvocation(install.inputs.delete as string)).toContain("/usr/local/bin/k3s-uninstall.sh </dev/null");
+        expect(install.inputs.triggers).toBeUndefined();
+        expect(install.options.ignoreChanges).toEqual(["triggers"]);
     });
 });
 

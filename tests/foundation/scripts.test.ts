@@ -30,7 +30,7 @@ const scripts: Record<string, string> = {
     k3s: renderK3sInstallScript({ location, version: "v1.33.5+k3s1", config: k3sConfig, airgap: false, readyTimeoutSeconds: 300 }),
     "k3s-airgap": renderK3sInstallScript({ location, version: "v1.33.5+k3s1", config: k3sConfig, airgap: true, readyTimeoutSeconds: 300 }),
     "k3s-uninstall": renderK3sUninstallScript(location),
-    kubeconfig: renderKubeconfigScript(location),
+    kubeconfig: renderKubeconfigScript(location, "0".repeat(64)),
 };
 
 describe.each(Object.entries(scripts))("rendered script %s", (name, script) => {
