@@ -15,7 +15,6 @@ import {
     Location,
     MANAGED_K3S_KEYS,
     PlatformFeatures,
-    Problems,
     validateFunctionsForEdition,
     validateFunctionTimeouts,
     isCidr,
@@ -25,24 +24,17 @@ import {
     isRecord,
     validateSysctlOverrides,
 } from "../components";
+import { ConfigReader, fullKey, PLAN_SECRET_PLACEHOLDER, PROJECT, RawConfig } from "./config-reader";
 import { ISO_3166_1_ALPHA2, isKnownSubdivision } from "./iso3166";
 import { FunctionsSettings, parseFunctionsConfig } from "./settings/functions";
 import { IngressSettings, parseIngressConfig } from "./settings/ingress";
 import { OpenFaasSettings, parseOpenFaasConfig } from "./settings/openfaas";
 
-/** The Pulumi project name, and so the config namespace. */
-export const PROJECT = "sovereign-faas";
+export { ConfigReader, fullKey, PLAN_SECRET_PLACEHOLDER, PROJECT };
+export type { RawConfig };
+
 /** Countries a host may be in unless `allowedCountries` says otherwise. */
 export const DEFAULT_ALLOWED_COUNTRIES = ["NO"] as const;
-
-/**
- * What the offline plan substitutes for `secure:` values it cannot decrypt. Secret values are
- * checked for shape only when they are real; the placeholder passes as "present".
- */
-export const PLAN_SECRET_PLACEHOLDER = "[secret placeholder: the plan runs without the stack's passphrase]";
-
-/** Raw config: short key (without `sovereign-faas:`) to the string Pulumi stores. */
-export type RawConfig = Readonly<Record<string, string | undefined>>;
 
 export interface K3sSettings {
     readonly version: string;
@@ -85,82 +77,6 @@ export interface ParseOptions {
 
 /** Keys whose values are secrets, whatever the stack file says. */
 export const SECRET_KEYS = ["sshPrivateKey"] as const;
-
-/** The full key as users type it. */
-export function fullKey(path: string): string {
-    return `${PROJECT}:${path}`;
-}
-
-/** A typed view of a raw config map that records problems as it reads. */
-export class ConfigReader {
-    readonly problems = new Problems();
-
-    constructor(private readonly raw: RawConfig) {}
-
-    has(key: string): boolean {
-        return this.raw[key] !== undefined;
-    }
-
-    string(key: string): string | undefined {
-        return this.raw[key];
-    }
-
-    /** Parses a structured (YAML map or list) value; Pulumi stores those as JSON. */
-    structured(key: string): unknown {
-        const text = this.raw[key];
-        if (text === undefined) {
-            return undefined;
-        }
-        try {
-            return JSON.parse(text);
-        } catch {
-            // A plain string where a map was expected: report it as the value the user typed.
-            return text;
-        }
-    }
-
-    object(key: string, shape: string): Record<string, unknown> | undefined {
-        const value = this.structured(key);
-        if (value === undefined) {
-            return undefined;
-        }
-        if (!isRecord(value)) {
-            this.problems.add(fullKey(key), value, `must be a map (${shape})`, `write it as a YAML map under ${fullKey(key)}`);
-            return undefined;
-        }
-        return value;
-    }
-
-    /** An integer in [min, max]; strings of digits are accepted (Pulumi stores numbers as text). */
-    integer(key: string, value: unknown, min: number, max: number): number | undefined {
-        const n = typeof value === "number" ? value : typeof value === "string" && /^-?\d+$/.test(value.trim()) ? Number(value) : NaN;
-        if (!Number.isInteger(n) || n < min || n > max) {
-            this.problems.add(fullKey(key), value, `must be a whole number from ${min} to ${max}`, `set a number such as ${min === 1 && max === 65535 ? 22 : min}`);
-            return undefined;
-        }
-        return n;
-    }
-
-    stringList(key: string, value: unknown): string[] | undefined {
-        if (value === undefined) {
-            return undefined;
-        }
-        if (!Array.isArray(value) || !value.every((v) => typeof v === "string")) {
-            this.problems.add(fullKey(key), value, "must be a list of strings", `write it as a YAML list, e.g. ${fullKey(key)}: ["203.0.113.0/24"]`);
-            return undefined;
-        }
-        return value as string[];
-    }
-
-    /** Reports keys of a map that the schema does not know (likely typos). */
-    unknownKeys(key: string, value: Record<string, unknown>, known: readonly string[]): void {
-        for (const k of Object.keys(value)) {
-            if (!known.includes(k)) {
-                this.problems.add(fullKey(`${key}.${k}`), value[k], `is not a known setting (known: ${known.join(", ")})`, "remove it or fix its spelling");
-            }
-        }
-    }
-}
 
 function parseHost(r: ConfigReader): string {
     const host = r.string("host");
@@ -286,6 +202,14 @@ function parseFirewall(r: ConfigReader): FirewallSettings {
         });
         lists[name] = list;
     }
+    if (lists.apiSources.length === 0) {
+        r.problems.add(
+            fullKey("firewall.apiSources"),
+            f.apiSources,
+            "must list the address pulumi up runs from: Pulumi and the Kubernetes provider reach the API on port 6443 directly (neither can tunnel through SSH), and the firewall drops 6443 from everywhere else",
+            `pulumi config set --path '${fullKey("firewall.apiSources[0]")}' <the public address of the machine that runs pulumi up>/32`,
+        );
+    }
     if (f.sshSources !== undefined && lists.sshSources.length === 0) {
         r.problems.add(fullKey("firewall.sshSources"), [], "must not be empty: nobody could reach SSH, and pulumi up itself connects over SSH", "list the addresses you and your CI connect from");
     }
@@ -342,7 +266,8 @@ export function parseStackConfig(raw: RawConfig, options: ParseOptions = {}): St
     if (key !== undefined && key !== PLAN_SECRET_PLACEHOLDER && !/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(key)) {
         r.problems.add(fullKey("sshPrivateKey"), "[secret]", "must be a private key in PEM/OpenSSH format", `pulumi config set --secret ${fullKey("sshPrivateKey")} < ~/.ssh/id_ed25519`);
     }
-    const hostKey = r.string("sshHostKey");
+    // Pulumi.yaml's default for sshHostKey is "": not pinned.
+    const hostKey = r.string("sshHostKey") === "" ? undefined : r.string("sshHostKey");
     if (hostKey !== undefined && !/^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp\d+) [A-Za-z0-9+/=]+( .*)?$/.test(hostKey)) {
         r.problems.add(fullKey("sshHostKey"), hostKey, "must be a public host key line like `ssh-ed25519 AAAA...`", "copy it from `ssh-keyscan -t ed25519 <host>` (without the host name)");
     }

@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 
 import { ValidationError } from "../components";
-import { PROJECT, RawConfig } from "./config";
+import { PROJECT, RawConfig } from "./config-reader";
 
 /**
  * All `sovereign-faas:*` keys, by short name. Which values are secret is decided by our schema

@@ -48,6 +48,9 @@ function parseArgs(argv: string[]): { stack: string; out?: string; policyConfig?
 async function main(): Promise<void> {
     const args = parseArgs(process.argv.slice(2));
     const result = await runPlan(args);
+    for (const w of result.warnings ?? []) {
+        process.stderr.write(`warning: ${w}\n`);
+    }
     if (result.message !== undefined) {
         process.stderr.write(`${result.message}\n`);
     } else {

@@ -35,6 +35,8 @@ export interface PlanResult {
     readonly outDir: string;
     /** Policy violations (all levels). */
     readonly violations: PolicyResult[];
+    /** What the plan could not decide offline (printed on stderr). */
+    readonly warnings?: string[];
 }
 
 /** True for errors that mean "the input is wrong", which exit 2 with their message only. */
@@ -57,8 +59,10 @@ export async function runPlan(opts: PlanOptions): Promise<PlanResult> {
     const dir = path.resolve(opts.dir ?? path.join(__dirname, "..", ".."));
     const outDir = path.resolve(opts.out ?? path.join(dir, "out", "plan", opts.stack));
     let recorder: Recorder | undefined;
+    const warnings: string[] = [];
     try {
         const files = loadStackFiles(dir, opts.stack);
+        warnings.push(...files.warnings);
         pulumi.runtime.setAllConfig(files.config, files.secretKeys);
         recorder = await Recorder.start({ project: files.project, stack: opts.stack, preview: true });
         const program = path.join(dir, "index.ts");
@@ -84,5 +88,5 @@ export async function runPlan(opts: PlanOptions): Promise<PlanResult> {
         const lines = policy.results.filter((r) => r.enforcementLevel === "mandatory").map((r) => `  - [${r.policy}] ${r.type} ${r.name}: ${r.message}`);
         return { exitCode: EXIT_POLICY, message: [`Mandatory policy violations (${lines.length}):`, ...lines].join("\n"), resources: recorder.records, outDir, violations: policy.results };
     }
-    return { exitCode: EXIT_OK, resources: recorder.records, outDir, violations: policy.results };
+    return { exitCode: EXIT_OK, resources: recorder.records, outDir, violations: policy.results, warnings };
 }

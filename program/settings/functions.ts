@@ -5,7 +5,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 
 import { DEFAULT_SOVEREIGN_ROOTS, FunctionSpec, isRecord, parseStackYml, SovereignVolume, validateVolumes } from "../../components";
-import { ConfigReader, fullKey, PLAN_SECRET_PLACEHOLDER } from "../config";
+import { ConfigReader, fullKey, PLAN_SECRET_PLACEHOLDER } from "../config-reader";
 
 /** The stack file read when `sovereign-faas:functions` is not set. */
 export const DEFAULT_STACK_FILE = "stack.yml";

@@ -14,7 +14,7 @@ import {
     parseDurationSeconds,
     RateLimit,
 } from "../../components";
-import { ConfigReader, fullKey, PLAN_SECRET_PLACEHOLDER } from "../config";
+import { ConfigReader, fullKey, PLAN_SECRET_PLACEHOLDER } from "../config-reader";
 
 /** What the edge needs: the Ingress options (less the Secret name the component chooses) and the TLS mode. */
 export type IngressSettings = Omit<GatewayIngressOptions, "tlsSecretName"> & { readonly tls: EdgeTls };
@@ -28,13 +28,14 @@ const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
  * `gatewayTimeoutSeconds` is the OpenFaaS upstream timeout the ingress must at least match.
  */
 export function parseIngressConfig(r: ConfigReader, gatewayTimeoutSeconds: number, secret: (v: string) => pulumi.Output<string>): IngressSettings | undefined {
-    const domain = r.string("domain");
+    // Pulumi.yaml's defaults for domain, tls and ingress are "", {} and {}: nothing configured.
+    const domain = r.string("domain") === "" ? undefined : r.string("domain");
     const t = r.object("tls", "{ mode: self-signed | provided | acme, email?, staging?, certificate?, key? }") ?? {};
     const i = r.object("ingress", "{ timeout, maxBodySize, buffers, bufferSize, rateLimit, systemAllowFrom }") ?? {};
     r.unknownKeys("tls", t, ["mode", "email", "staging", "certificate", "key"]);
     r.unknownKeys("ingress", i, ["timeout", "maxBodySize", "buffers", "bufferSize", "rateLimit", "systemAllowFrom"]);
     if (domain === undefined) {
-        if (r.has("tls") || r.has("ingress")) {
+        if (Object.keys(t).length > 0 || Object.keys(i).length > 0) {
             r.problems.add(fullKey("domain"), undefined, "is required when tls or ingress is configured", `pulumi config set ${fullKey("domain")} functions.example.no`);
         }
         return undefined;

@@ -14,7 +14,7 @@ import {
     NamedQueue,
     parseDurationSeconds,
 } from "../../components";
-import { ConfigReader, fullKey } from "../config";
+import { ConfigReader, fullKey } from "../config-reader";
 
 export interface OpenFaasSettings {
     readonly edition: Edition;

@@ -95,8 +95,15 @@ describe("parseStackConfig", () => {
         ]);
     });
 
+    it("requires an API source: pulumi up reaches 6443 directly, and the firewall drops it from everywhere else", () => {
+        expect(problemsOf({ ...valid, firewall: JSON.stringify({ sshSources: ["198.51.100.0/24"] }) })).toEqual([
+            "sovereign-faas:firewall.apiSources | undefined | must list the address pulumi up runs from: Pulumi and the Kubernetes provider reach the API on port 6443 directly (neither can tunnel through SSH), and the firewall drops 6443 from everywhere else | pulumi config set --path 'sovereign-faas:firewall.apiSources[0]' <the public address of the machine that runs pulumi up>/32",
+        ]);
+        expect(problemsOf({ ...valid, firewall: JSON.stringify({ sshSources: ["198.51.100.0/24"], apiSources: [] }) })[0]).toContain("sovereign-faas:firewall.apiSources | [] | must list the address pulumi up runs from");
+    });
+
     it("refuses an empty SSH allow-list, which would lock pulumi out", () => {
-        expect(problemsOf({ ...valid, firewall: JSON.stringify({ sshSources: [] }) })[0]).toContain("sovereign-faas:firewall.sshSources | [] | must not be empty");
+        expect(problemsOf({ ...valid, firewall: JSON.stringify({ sshSources: [], apiSources: ["198.51.100.7/32"] }) })[0]).toContain("sovereign-faas:firewall.sshSources | [] | must not be empty");
     });
 
     it("rejects a non-numeric or out-of-range port", () => {
@@ -127,7 +134,7 @@ describe("parseStackConfig", () => {
     });
 
     it("reports unknown keys as likely typos", () => {
-        expect(problemsOf({ ...valid, firewall: JSON.stringify({ sshSource: ["1.2.3.4/32"] }) })[0]).toContain("sovereign-faas:firewall.sshSource");
+        expect(problemsOf({ ...valid, firewall: JSON.stringify({ sshSource: ["1.2.3.4/32"], apiSources: ["198.51.100.7/32"] }) })[0]).toContain("sovereign-faas:firewall.sshSource");
     });
 
     it("reports every problem at once", () => {
@@ -145,6 +152,7 @@ describe("parseStackConfig", () => {
             "sovereign-faas:sshPort",
             "sovereign-faas:k3s.version",
             "sovereign-faas:firewall.sshSources[0]",
+            "sovereign-faas:firewall.apiSources",
         ]);
     });
 

@@ -1,9 +1,10 @@
 /** Runs `npm run plan`'s CLI in a child process against a temporary stack file, as CI would. */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
-import * as yaml from "js-yaml";
 import * as os from "os";
 import * as path from "path";
+
+import { PASSPHRASE_ENV, readStackConfig, writeStack } from "./stack";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 
@@ -16,17 +17,15 @@ export interface CliPlan {
     resources(): Array<{ type: string; name: string; parent: string | null; inputs: Record<string, unknown>; dependsOn: string[] }>;
 }
 
-/** The prod stack's config, parsed, for tests that start from it and change one thing. */
+/** The prod stack's config, its secrets as Secret markers, for tests that start from it and change one thing. */
 export function prodConfig(): Record<string, unknown> {
-    const doc = yaml.load(fs.readFileSync(path.join(REPO_ROOT, "Pulumi.prod.yaml"), "utf8")) as { config: Record<string, unknown> };
-    return doc.config;
+    return readStackConfig(path.join(REPO_ROOT, "Pulumi.prod.yaml"));
 }
 
 /** Plans a stack whose config is `config` (full keys), using a temporary Pulumi.<name>.yaml. */
 export function planWithConfig(config: Record<string, unknown>, env: NodeJS.ProcessEnv = {}, extraArgs: string[] = []): CliPlan {
     const stack = `test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-    const stackFile = path.join(REPO_ROOT, `Pulumi.${stack}.yaml`);
-    fs.writeFileSync(stackFile, yaml.dump({ config }));
+    const stackFile = writeStack(REPO_ROOT, stack, config);
     try {
         return planStack(stack, env, extraArgs);
     } finally {
@@ -34,14 +33,14 @@ export function planWithConfig(config: Record<string, unknown>, env: NodeJS.Proc
     }
 }
 
-/** Plans an existing stack file. */
+/** Plans an existing stack file, with the example stacks' passphrase unless `env` says otherwise. */
 export function planStack(stack: string, env: NodeJS.ProcessEnv = {}, extraArgs: string[] = []): CliPlan {
     const outDir = fs.mkdtempSync(path.join(os.tmpdir(), "sfaas-plan-"));
     const tsx = path.join(REPO_ROOT, "node_modules", ".bin", "tsx");
     const r = spawnSync(tsx, [path.join(REPO_ROOT, "program", "plan", "cli.ts"), "--stack", stack, "--out", outDir, ...extraArgs], {
         cwd: REPO_ROOT,
         encoding: "utf8",
-        env: { ...process.env, ...env },
+        env: { ...process.env, ...PASSPHRASE_ENV, ...env },
     });
     return {
         status: r.status,

@@ -5,13 +5,13 @@
  */
 import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
-import * as yaml from "js-yaml";
 import * as os from "os";
 import * as path from "path";
 
 import { comparePlans, ResourceChange } from "../../program/plan/compare";
 import { ResourceRecord } from "../../program/plan/recorder";
 import { REPO_ROOT } from "./plan";
+import { PASSPHRASE_ENV, writeStack } from "./stack";
 
 /**
  * The last commit before the engine review's fixes: what a user has deployed today. Its program
@@ -47,13 +47,13 @@ export interface PlannedVersion {
 
 /** Plans the project in `dir` with a stack whose config is `config` (full keys), through this checkout's plan runner. */
 export function planProject(dir: string, config: Record<string, unknown>, stack = "upgrade"): PlannedVersion {
-    const stackFile = path.join(dir, `Pulumi.${stack}.yaml`);
-    fs.writeFileSync(stackFile, yaml.dump({ config }));
+    const stackFile = writeStack(dir, stack, config);
     const out = fs.mkdtempSync(path.join(os.tmpdir(), "sfaas-upgrade-plan-"));
     try {
         const r = spawnSync(path.join(REPO_ROOT, "node_modules", ".bin", "tsx"), [path.join(REPO_ROOT, "program", "plan", "cli.ts"), "--dir", dir, "--stack", stack, "--out", out], {
             cwd: dir,
             encoding: "utf8",
+            env: { ...process.env, ...PASSPHRASE_ENV },
         });
         const file = path.join(out, "resources.json");
         return { status: r.status, stderr: r.stderr, resources: fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as ResourceRecord[]) : [] };

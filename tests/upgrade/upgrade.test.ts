@@ -8,15 +8,9 @@ import { destructiveChanges } from "../../program/plan/compare";
 import { prodConfig, REPO_ROOT } from "../helpers/plan";
 import { checkoutAt, planProject, summary, upgrade, UPGRADE_BASELINE } from "../helpers/upgrade";
 
-const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nupgrade-test\n-----END OPENSSH PRIVATE KEY-----\n";
-
-/** The prod stack with its secrets as plain values (the plan runs without the passphrase). */
+/** The prod example stack, with overrides. */
 function prod(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-    const c: Record<string, unknown> = { ...prodConfig() };
-    c["sovereign-faas:sshPrivateKey"] = KEY;
-    c["sovereign-faas:openfaas"] = { ...(c["sovereign-faas:openfaas"] as object), licenseSecret: "pro-licence-jwt" };
-    c["sovereign-faas:functionSecrets"] = { "payment-api-key": { "api-key": "k" } };
-    return { ...c, ...overrides };
+    return { ...prodConfig(), ...overrides };
 }
 
 describe("upgrades update in place and never replace a host step", () => {
