@@ -8,6 +8,7 @@
  * one serves the admin API `/system/` and `/ui/` (basic auth), optionally limited to
  * `systemAllowFrom`.
  */
+import { GATEWAY_TIMEOUT_MARGIN_SECONDS } from "../openfaas/values";
 import { OPENFAAS_NAMESPACE } from "../shared/edition";
 
 /** The ingress class the controller serves. */
@@ -21,6 +22,24 @@ export const DEFAULT_PROXY_BUFFER_SIZE = "32k";
 export const DEFAULT_RATE_LIMIT = { rate: "10r/s", burst: 20, noDelay: true } as const;
 /** One year of HSTS. */
 export const HSTS_MAX_AGE_SECONDS = 31536000;
+/**
+ * How much longer than the gateway's write timeout NGINX waits for an answer. The gateway ends a
+ * call at its upstream timeout and writes its reply until its write timeout (the upstream
+ * timeout plus GATEWAY_TIMEOUT_MARGIN_SECONDS); an NGINX read timeout equal to the upstream
+ * timeout races the gateway and answers 504 first (openfaas/faas#1016, #1196).
+ */
+export const EDGE_TIMEOUT_MARGIN_SECONDS = 5;
+
+/** The gateway's write timeout for an upstream (function) timeout: what the edge must outlast. */
+export function gatewayWriteTimeoutSeconds(gatewayTimeoutSeconds: number): number {
+    return gatewayTimeoutSeconds + GATEWAY_TIMEOUT_MARGIN_SECONDS;
+}
+
+/** The edge's proxy read/send timeout when none is configured. */
+export function defaultEdgeTimeoutSeconds(gatewayTimeoutSeconds: number): number {
+    return gatewayWriteTimeoutSeconds(gatewayTimeoutSeconds) + EDGE_TIMEOUT_MARGIN_SECONDS;
+}
+
 /** Connecting to the gateway is quick: a dead upstream fails after this, whatever the read timeout. */
 export const MAX_PROXY_CONNECT_TIMEOUT_SECONDS = 60;
 /** The gateway Service the chart creates. */
@@ -40,7 +59,7 @@ export interface GatewayIngressOptions {
     readonly domain: string;
     /** The TLS Secret in the openfaas namespace. */
     readonly tlsSecretName: string;
-    /** Proxy read/send timeout in seconds (at least the gateway's upstream timeout). */
+    /** Proxy read/send timeout in seconds; longer than the gateway's write timeout (see `defaultEdgeTimeoutSeconds`). */
     readonly timeoutSeconds: number;
     readonly maxBodySize: string;
     readonly buffers: { readonly number: number; readonly size: string };

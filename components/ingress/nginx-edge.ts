@@ -29,8 +29,19 @@ import {
     TlsMode,
 } from "./tls";
 
-/** Pod Security of the controller's namespace: baseline (it adds only NET_BIND_SERVICE). */
+/**
+ * Pod Security of the controller's namespace. Baseline forbids any hostPort (pod-security-
+ * admission check_hostPorts.go, "Allowed Values: undefined/0"), so it enforces `privileged` and
+ * warns at nothing; everything else about the controller pod meets `restricted` (non-root,
+ * capabilities dropped but NET_BIND_SERVICE, RuntimeDefault seccomp), which the audit level records.
+ */
 export const INGRESS_POD_SECURITY: Readonly<Record<string, string>> = {
+    "pod-security.kubernetes.io/audit": "restricted",
+    "pod-security.kubernetes.io/enforce": "privileged",
+    "pod-security.kubernetes.io/warn": "privileged",
+};
+/** cert-manager's pods are non-root and need nothing of the host: baseline, warned at restricted. */
+export const CERT_MANAGER_POD_SECURITY: Readonly<Record<string, string>> = {
     "pod-security.kubernetes.io/audit": "restricted",
     "pod-security.kubernetes.io/enforce": "baseline",
     "pod-security.kubernetes.io/warn": "restricted",
@@ -44,6 +55,8 @@ export type EdgeTls =
 export interface NginxEdgeArgs {
     readonly provider: k8s.Provider;
     readonly location: Location;
+    /** The host's public address or DNS name, reported in the Ingresses' status. */
+    readonly host: string;
     /** The public DNS name of the gateway, e.g. functions.example.no. */
     readonly domain: string;
     /** How the certificate is obtained. */
@@ -85,7 +98,7 @@ export interface NginxEdgeArgs {
 }
 
 /**
- * The only way in: F5's NGINX Ingress Controller on 80/443 of the host, terminating TLS for the
+ * The only way in: F5's NGINX Ingress Controller on the host's ports 80/443, terminating TLS for the
  * domain, redirecting HTTP to HTTPS with HSTS, limiting request rates and holding long function
  * calls open as long as the gateway does.
  */
@@ -113,7 +126,7 @@ export class NginxEdge extends pulumi.ComponentResource {
                 version: args.chartVersions?.nginxIngress ?? DEFAULT_NGINX_INGRESS_CHART_VERSION,
                 namespace: INGRESS_NAMESPACE,
                 createNamespace: false,
-                values: renderControllerValues({ ingressClass: INGRESS_CLASS, nodeSelector: labels }),
+                values: renderControllerValues({ ingressClass: INGRESS_CLASS, nodeSelector: labels, statusAddress: args.host }),
                 atomic: true,
             },
             k8sOpts({ dependsOn: [ns] }),
@@ -156,7 +169,7 @@ export class NginxEdge extends pulumi.ComponentResource {
                 ),
             );
         } else {
-            const cmNs = new k8s.core.v1.Namespace(`${name}-cert-manager-ns`, { metadata: { name: CERT_MANAGER_NAMESPACE, labels: { ...labels, ...INGRESS_POD_SECURITY } } }, k8sOpts());
+            const cmNs = new k8s.core.v1.Namespace(`${name}-cert-manager-ns`, { metadata: { name: CERT_MANAGER_NAMESPACE, labels: { ...labels, ...CERT_MANAGER_POD_SECURITY } } }, k8sOpts());
             const certManager = new k8s.helm.v3.Release(
                 `${name}-cert-manager`,
                 {

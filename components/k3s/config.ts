@@ -31,14 +31,16 @@ export interface K3sConfigOptions {
 }
 
 /**
- * Renders /etc/rancher/k3s/config.yaml: traefik off (NGINX comes later), owner-only kubeconfig,
+ * Renders /etc/rancher/k3s/config.yaml: traefik and servicelb off (NGINX serves the host's ports), owner-only kubeconfig,
  * the host in the API certificate, secrets encrypted at rest, kernel defaults protected (the
  * kernel step runs first), and the node labelled with its region and jurisdiction.
  * Keys are sorted, so the same options give the same bytes.
  */
 export function renderK3sConfig(opts: K3sConfigOptions): string {
     const managed: Record<string, unknown> = {
-        disable: ["traefik"],
+        // Traefik: NGINX is the edge. ServiceLB: nothing here is a LoadBalancer Service, the
+        // edge serves the host's ports itself, and svclb pods would contend for 80/443.
+        disable: ["servicelb", "traefik"],
         "node-label": [
             `${JURISDICTION_LABEL}=${opts.location.country}`,
             `${REGION_LABEL}=${opts.location.region}`,

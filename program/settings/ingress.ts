@@ -6,8 +6,10 @@ import {
     DEFAULT_PROXY_BUFFER_SIZE,
     DEFAULT_PROXY_BUFFERS,
     DEFAULT_RATE_LIMIT,
+    defaultEdgeTimeoutSeconds,
     EdgeTls,
     GatewayIngressOptions,
+    gatewayWriteTimeoutSeconds,
     isCidr,
     isDnsName,
     isRecord,
@@ -25,7 +27,7 @@ const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 
 /**
  * Parses the edge. Returns undefined when no domain is set (the gateway then stays internal).
- * `gatewayTimeoutSeconds` is the OpenFaaS upstream timeout the ingress must at least match.
+ * `gatewayTimeoutSeconds` is the OpenFaaS upstream timeout; the ingress must outlast the gateway's write timeout.
  */
 export function parseIngressConfig(r: ConfigReader, gatewayTimeoutSeconds: number, secret: (v: string) => pulumi.Output<string>): IngressSettings | undefined {
     // Pulumi.yaml's defaults for domain, tls and ingress are "", {} and {}: nothing configured.
@@ -72,15 +74,16 @@ export function parseIngressConfig(r: ConfigReader, gatewayTimeoutSeconds: numbe
         r.problems.add(fullKey("tls.mode"), mode, "must be self-signed, provided or acme", "use self-signed for first boot, acme once DNS points at the host");
     }
 
-    const timeoutSeconds = i.timeout === undefined ? gatewayTimeoutSeconds : parseDurationSeconds(i.timeout);
+    const writeTimeout = gatewayWriteTimeoutSeconds(gatewayTimeoutSeconds);
+    const timeoutSeconds = i.timeout === undefined ? defaultEdgeTimeoutSeconds(gatewayTimeoutSeconds) : parseDurationSeconds(i.timeout);
     if (timeoutSeconds === undefined || timeoutSeconds === 0) {
         r.problems.add(fullKey("ingress.timeout"), i.timeout, "must be a duration such as 300s or 5m", "write a number with a unit (s, m, h)");
-    } else if (timeoutSeconds < gatewayTimeoutSeconds) {
+    } else if (timeoutSeconds <= writeTimeout) {
         r.problems.add(
             fullKey("ingress.timeout"),
             i.timeout,
-            `must be at least the gateway timeout (${gatewayTimeoutSeconds}s): otherwise NGINX answers 504 while the function is still running (openfaas/faas#1016, #1196)`,
-            `set ingress.timeout to ${gatewayTimeoutSeconds}s or more, or lower openfaas.gateway.timeout`,
+            `must be longer than the gateway's write timeout (${writeTimeout}s: the gateway timeout ${gatewayTimeoutSeconds}s plus ${writeTimeout - gatewayTimeoutSeconds}s): otherwise NGINX answers 504 while the gateway is still answering (openfaas/faas#1016, #1196)`,
+            `set ingress.timeout to ${defaultEdgeTimeoutSeconds(gatewayTimeoutSeconds)}s or more (or leave it unset), or lower openfaas.gateway.timeout`,
         );
     }
     const maxBodySize = i.maxBodySize === undefined ? DEFAULT_MAX_BODY_SIZE : String(i.maxBodySize);
@@ -122,7 +125,7 @@ export function parseIngressConfig(r: ConfigReader, gatewayTimeoutSeconds: numbe
     return {
         domain,
         tls: edgeTls,
-        timeoutSeconds: timeoutSeconds ?? gatewayTimeoutSeconds,
+        timeoutSeconds: timeoutSeconds ?? defaultEdgeTimeoutSeconds(gatewayTimeoutSeconds),
         maxBodySize,
         buffers,
         bufferSize,

@@ -76,19 +76,21 @@ describe("gateway Ingresses", () => {
 });
 
 describe("controller values", () => {
-    it("F5 chart: ingress class nginx, ServiceLB on 80/443 without NodePorts, the chart's non-root default, no snippets", () => {
-        expect(renderControllerValues({ ingressClass: "nginx", nodeSelector: { a: "b" } })).toEqual({
+    it("F5 chart: a DaemonSet on the host's ports 80/443, stop-first, no Service, status from the host's address", () => {
+        expect(renderControllerValues({ ingressClass: "nginx", nodeSelector: { a: "b" }, statusAddress: "192.0.2.10" })).toEqual({
             controller: {
-                config: { entries: { "server-tokens": "false", "ssl-protocols": "TLSv1.2 TLSv1.3" } },
+                config: { entries: { "external-status-address": "192.0.2.10", "server-tokens": "false", "ssl-protocols": "TLSv1.2 TLSv1.3" } },
                 enableCustomResources: true,
                 enableSnippets: false,
+                hostPort: { enable: true, http: 80, https: 443 },
                 ingressClass: { create: true, name: "nginx", setAsDefaultIngress: false },
-                kind: "deployment",
+                kind: "daemonset",
                 nodeSelector: { a: "b" },
                 podSecurityContext: { seccompProfile: { type: "RuntimeDefault" } },
-                replicaCount: 1,
+                reportIngressStatus: { enable: true },
                 resources: { requests: { cpu: "100m", memory: "128Mi" } },
-                service: { allocateLoadBalancerNodePorts: false, create: true, externalTrafficPolicy: "Local", type: "LoadBalancer" },
+                service: { create: false },
+                strategy: { rollingUpdate: { maxSurge: 0, maxUnavailable: 1 }, type: "RollingUpdate" },
                 telemetryReporting: { enable: false },
             },
             prometheus: { create: true },
@@ -100,10 +102,22 @@ describe("NginxEdge TLS modes", () => {
     async function record(tls: any): Promise<{ rec: Recorder; edge: NginxEdge }> {
         const rec = await Recorder.start({ project: "sovereign-faas", stack: "t" });
         const provider = new k8s.Provider("k8s", { kubeconfig: "fake" });
-        const edge = new NginxEdge("edge", { provider, location, domain: "functions.example.no", tls, timeoutSeconds: 300 });
+        const edge = new NginxEdge("edge", { provider, location, host: "192.0.2.10", domain: "functions.example.no", tls, timeoutSeconds: 310 });
         await rec.settle();
         return { rec, edge };
     }
+
+    it("labels the controller's namespace privileged, as its hostPorts need, and cert-manager's baseline", async () => {
+        const { rec } = await record({ mode: "acme", email: "ops@example.no" });
+        expect((rec.byName("edge-ns").inputs as any).metadata.labels).toEqual({
+            "pod-security.kubernetes.io/audit": "restricted",
+            "pod-security.kubernetes.io/enforce": "privileged",
+            "pod-security.kubernetes.io/warn": "privileged",
+            "sovereign-faas.io/jurisdiction": "NO",
+            "topology.kubernetes.io/region": "NO-03",
+        });
+        expect((rec.byName("edge-cert-manager-ns").inputs as any).metadata.labels["pod-security.kubernetes.io/enforce"]).toBe("baseline");
+    });
 
     it("self-signed: key and certificate from @pulumi/tls in a kubernetes.io/tls Secret, key secret", async () => {
         const { rec, edge } = await record({ mode: "self-signed" });
@@ -176,11 +190,12 @@ describe("edge config", () => {
         await pulumi.runtime.setMocks({ newResource: (a) => ({ id: a.name, state: a.inputs }), call: (a) => a.inputs }, "sovereign-faas", "t");
     });
 
-    it("defaults: self-signed, gateway timeout, 50m, 8 x 16k / 32k, 10r/s burst 20 nodelay, open /system", () => {
+    it("defaults: self-signed, a timeout past the gateway's write timeout, 50m, 8 x 16k / 32k, 10r/s burst 20 nodelay, open /system", () => {
         expect(parseStackConfig(base).ingress).toEqual({
             domain: "functions.example.no",
             tls: { mode: "self-signed" },
-            timeoutSeconds: 300,
+            // gateway 300s, its write timeout 305s, NGINX 310s.
+            timeoutSeconds: 310,
             maxBodySize: "50m",
             buffers: { number: 8, size: "16k" },
             bufferSize: "32k",
@@ -189,17 +204,17 @@ describe("edge config", () => {
         });
     });
 
-    it.each([
+    it.each<[RawConfig, string]>([
         [{ domain: "not a domain" }, "sovereign-faas:domain | must be a fully qualified DNS name (letters, digits, '-', dot-separated)"],
         [{ tls: JSON.stringify({ mode: "acme" }) }, "sovereign-faas:tls.email | acme needs a contact e-mail for Let's Encrypt (expiry and revocation notices)"],
         [{ tls: JSON.stringify({ mode: "provided", certificate: "-----BEGIN CERTIFICATE-----x" }) }, "sovereign-faas:tls.key | provided mode needs the certificate's private key, as a secret"],
         [{ ingress: JSON.stringify({ rateLimit: { rate: "0r/s" } }) }, "sovereign-faas:ingress.rateLimit.rate | must be a positive rate like 10r/s or 600r/m (zero would refuse every request)"],
-        [
-            { ingress: JSON.stringify({ timeout: "60s" }) },
-            "sovereign-faas:ingress.timeout | must be at least the gateway timeout (300s): otherwise NGINX answers 504 while the function is still running (openfaas/faas#1016, #1196)",
-        ],
+        ...["60s", "300s", "305s"].map((timeout): [RawConfig, string] => [
+            { ingress: JSON.stringify({ timeout }) },
+            "sovereign-faas:ingress.timeout | must be longer than the gateway's write timeout (305s: the gateway timeout 300s plus 5s): otherwise NGINX answers 504 while the gateway is still answering (openfaas/faas#1016, #1196)",
+        ]),
     ])("%j -> %s", (raw, expected) => {
-        expect(problems(raw as RawConfig)).toEqual([expected]);
+        expect(problems(raw)).toEqual([expected]);
     });
 });
 
@@ -216,12 +231,14 @@ describe("prod plan: the edge", () => {
         const master = resources.find((r) => r.name === "edge-gateway")?.inputs as any;
         expect(master.spec.tls).toEqual([{ hosts: ["functions.example.no"], secretName: "gateway-tls" }]);
         const fn = resources.find((r) => r.name === "edge-gateway-functions")?.inputs as any;
-        expect(parseInt(fn.metadata.annotations["nginx.org/proxy-read-timeout"], 10)).toBeGreaterThanOrEqual(300);
+        // The gateway of prod times out at 300s and writes until 305s; NGINX waits longer.
+        expect(fn.metadata.annotations["nginx.org/proxy-read-timeout"]).toBe("310s");
+        expect(fn.metadata.annotations["nginx.org/proxy-send-timeout"]).toBe("310s");
         expect(fn.metadata.annotations["nginx.org/client-max-body-size"]).toBe("50m");
         expect(fn.metadata.annotations["nginx.org/limit-req-rate"]).toBe("10r/s");
     });
 
-    it("exposes nothing else: no NodePort or LoadBalancer Service except the controller's", () => {
+    it("exposes nothing through a Service: no NodePort, no LoadBalancer (ServiceLB is off), only the edge's host ports", () => {
         const exposed: string[] = [];
         const walk = (v: any, where: string): void => {
             if (v && typeof v === "object") {
@@ -236,14 +253,17 @@ describe("prod plan: the edge", () => {
         for (const r of resources) {
             walk(r.inputs, r.name);
         }
-        expect(exposed).toEqual(["edge-controller.values.controller.service"]);
+        expect(exposed).toEqual([]);
+        const controller = resources.find((r) => r.name === "edge-controller")?.inputs as any;
+        expect(controller.values.controller.service).toEqual({ create: false });
+        expect(controller.values.controller.hostPort).toEqual({ enable: true, http: 80, https: 443 });
         const gateway = resources.find((r) => r.name === "openfaas-release")?.inputs as any;
         expect(gateway.values.exposeServices).toBe(false);
     });
 
-    it("an ingress timeout below the gateway's exits 2 with the explanation", () => {
-        const r = planWithConfig({ ...prodConfig(), "sovereign-faas:ingress": { timeout: "30s" } });
+    it("an ingress timeout that does not outlast the gateway's exits 2 with the explanation", () => {
+        const r = planWithConfig({ ...prodConfig(), "sovereign-faas:ingress": { timeout: "5m" } });
         expect(r.status).toBe(2);
-        expect(r.stderr).toContain("sovereign-faas:ingress.timeout: \"30s\" is invalid: must be at least the gateway timeout (300s)");
+        expect(r.stderr).toContain("sovereign-faas:ingress.timeout: \"5m\" is invalid: must be longer than the gateway's write timeout (305s");
     });
 });
