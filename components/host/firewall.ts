@@ -123,15 +123,87 @@ WantedBy=multi-user.target
 
 export interface FirewallScriptOptions extends FirewallRulesOptions {
     readonly location: Location;
+    /**
+     * Refuse to apply when the SSH client is not in `apiSources`: the machine running `pulumi up`
+     * reaches the Kubernetes API directly, and would time out on every cluster resource.
+     * @default false
+     */
+    readonly requireClientApiAccess?: boolean;
 }
 
-/** Shell test: is IPv4 address $1 inside CIDR $2? Used to refuse rules that would lock us out. */
-const IPV4_IN_CIDR_FUNCTION = `ip4_to_int() { local IFS=.; read -r a b c d <<< "$1"; printf '%s' $(( (a << 24) + (b << 16) + (c << 8) + d )); }
+/**
+ * Shell functions: the address of the SSH client running the script, and whether an IPv4 or
+ * IPv6 address lies in a CIDR. Used to refuse rules that would lock the runner out.
+ *
+ * Under `sudo`, env_reset strips SSH_CLIENT (sudoers(5), env_reset), so the address is read from
+ * the nearest ancestor process that still has it: sudo itself runs with the caller's environment.
+ */
+export const CLIENT_ADDRESS_FUNCTIONS = `ssh_client_address() {
+  local pid="$$" client="\${SSH_CLIENT:-}"
+  client="\${client%% *}"
+  while [ -z "$client" ] && [ "$pid" -gt 1 ]; do
+    pid="$(awk '/^PPid:/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)"
+    pid="\${pid:-1}"
+    [ -r "/proc/$pid/environ" ] || continue
+    client="$(tr '\\0' '\\n' < "/proc/$pid/environ" | sed -n 's/^SSH_CLIENT=\\([^ ]*\\) .*/\\1/p' | head -n 1)"
+  done
+  # An IPv4 client on a dual-stack socket shows as ::ffff:a.b.c.d.
+  case "$client" in ::ffff:*.*) client="\${client#::ffff:}" ;; esac
+  printf '%s' "$client"
+}
+ip4_to_int() { local IFS=.; read -r a b c d <<< "$1"; printf '%s' $(( (a << 24) + (b << 16) + (c << 8) + d )); }
 ip4_in_cidr() {
   local ip="$1" net="\${2%/*}" bits="\${2#*/}" mask
   [ "$bits" = "$2" ] && bits=32
   mask=$(( bits == 0 ? 0 : (0xFFFFFFFF << (32 - bits)) & 0xFFFFFFFF ))
   [ $(( $(ip4_to_int "$ip") & mask )) -eq $(( $(ip4_to_int "$net") & mask )) ]
+}
+# An IPv6 address as 32 hex digits ("::" expanded, an IPv4 tail converted); fails when malformed.
+ip6_hex() {
+  local addr="\${1%%%*}" head tail out="" g i n v4 a b c d
+  local -a hg=() tg=()
+  if [[ "$addr" == *.* ]]; then
+    v4="\${addr##*:}"
+    IFS=. read -r a b c d <<< "$v4"
+    addr="\${addr%:*}:$(printf '%x' $(( (a << 8) + b ))):$(printf '%x' $(( (c << 8) + d )))"
+  fi
+  if [[ "$addr" == *::* ]]; then head="\${addr%%::*}"; tail="\${addr#*::}"; else head="$addr"; tail=""; fi
+  if [ -n "$head" ]; then IFS=: read -r -a hg <<< "$head"; fi
+  if [ -n "$tail" ]; then IFS=: read -r -a tg <<< "$tail"; fi
+  n=$(( 8 - \${#hg[@]} - \${#tg[@]} ))
+  if [[ "$addr" != *::* ]] && [ "$n" -ne 0 ]; then return 1; fi
+  [ "$n" -ge 0 ] || return 1
+  for g in "\${hg[@]}" ; do [[ "$g" =~ ^[0-9A-Fa-f]{1,4}$ ]] || return 1; out+="$(printf '%04x' "0x$g")"; done
+  for (( i = 0; i < n; i++ )); do out+="0000"; done
+  for g in "\${tg[@]}" ; do [[ "$g" =~ ^[0-9A-Fa-f]{1,4}$ ]] || return 1; out+="$(printf '%04x' "0x$g")"; done
+  [ "\${#out}" -eq 32 ] || return 1
+  printf '%s' "$out"
+}
+ip6_in_cidr() {
+  local ip net bits nibbles rem mask
+  ip="$(ip6_hex "$1")" || return 1
+  net="$(ip6_hex "\${2%/*}")" || return 1
+  bits="\${2#*/}"
+  [ "$bits" = "$2" ] && bits=128
+  nibbles=$(( bits / 4 ))
+  rem=$(( bits % 4 ))
+  [ "\${ip:0:nibbles}" = "\${net:0:nibbles}" ] || return 1
+  [ "$rem" -eq 0 ] && return 0
+  mask=$(( (0xF << (4 - rem)) & 0xF ))
+  [ $(( 0x\${ip:nibbles:1} & mask )) -eq $(( 0x\${net:nibbles:1} & mask )) ]
+}
+# in_sources ADDRESS CIDR...: whether the address lies in one of the CIDRs of its family.
+in_sources() {
+  local ip="$1" cidr
+  shift
+  for cidr in "$@"; do
+    if [[ "$ip" == *:* ]]; then
+      if [[ "$cidr" == *:* ]] && ip6_in_cidr "$ip" "$cidr"; then return 0; fi
+    elif [[ "$cidr" != *:* ]] && ip4_in_cidr "$ip" "$cidr"; then
+      return 0
+    fi
+  done
+  return 1
 }`;
 
 /**
@@ -141,9 +213,8 @@ ip4_in_cidr() {
  */
 export function renderFirewallScript(opts: FirewallScriptOptions): string {
     const rules = renderFirewallRules(opts);
-    const sshV4 = splitFamilies(opts.sshSources).v4;
     const body = `${INSTALL_FILE_FUNCTION}
-${IPV4_IN_CIDR_FUNCTION}
+${CLIENT_ADDRESS_FUNCTIONS}
 
 if ! command -v nft >/dev/null 2>&1; then
   log "installing nftables"
@@ -154,18 +225,17 @@ if command -v ufw >/dev/null 2>&1 && ufw status 2>/dev/null | grep -q "Status: a
   log "warning: ufw is active too; its rules also apply (both must accept a packet)"
 fi
 
-# Never lock out the session that applies the rules: the SSH client must be in sshSources.
-client_ip="\${SSH_CLIENT%% *}"
-if [ -n "$client_ip" ] && [[ "$client_ip" != *:* ]]; then
-  allowed=0
-  ssh_v4_sources=(${sshV4.map(shellQuote).join(" ")})
-  for cidr in "\${ssh_v4_sources[@]}"; do
-    if ip4_in_cidr "$client_ip" "$cidr"; then allowed=1; fi
-  done
-  if [ "$allowed" -eq 0 ]; then
-    fail "refusing to apply: this SSH client ($client_ip) is not in sovereign-faas:firewall.sshSources, so the next connection would be locked out. Add $client_ip/32 to sshSources"
-  fi
-fi
+# Never lock out the session that applies the rules: the SSH client must be in sshSources, and
+# (pulumi up reaches the Kubernetes API from the same machine) in apiSources.
+ssh_sources=(${[...opts.sshSources].sort().map(shellQuote).join(" ")})
+${opts.requireClientApiAccess === true ? `api_sources=(${[...opts.apiSources].sort().map(shellQuote).join(" ")})\n` : ""}client_ip="$(ssh_client_address)"
+if [ -z "$client_ip" ]; then
+  log "warning: the SSH client's address is not known here, so the lock-out guard cannot check it"
+else
+  host_prefix=32
+  [[ "$client_ip" == *:* ]] && host_prefix=128
+  in_sources "$client_ip" "\${ssh_sources[@]}" || fail "refusing to apply: this SSH client ($client_ip) is not in sovereign-faas:firewall.sshSources, so the next connection would be locked out. Add $client_ip/$host_prefix to sshSources"
+${opts.requireClientApiAccess === true ? `  in_sources "$client_ip" "\${api_sources[@]}" || fail "refusing to apply: this SSH client ($client_ip) is not in sovereign-faas:firewall.apiSources, so pulumi up on this machine could not reach the Kubernetes API on ${K3S_API_PORT}. Add $client_ip/$host_prefix to apiSources"\n` : ""}fi
 
 mkdir -p ${FIREWALL_RULES_PATH.slice(0, FIREWALL_RULES_PATH.lastIndexOf("/"))}
 candidate="$(mktemp)"
@@ -217,6 +287,13 @@ export interface FirewallArgs {
      * @default 22 (DEFAULT_SSH_PORT)
      */
     readonly sshPort?: number;
+    /**
+     * Refuse to apply when the SSH client is not in `apiSources`: the machine that runs
+     * `pulumi up` reaches the Kubernetes API on 6443 directly. Turn it on when this stack also
+     * manages objects in the cluster.
+     * @default false
+     */
+    readonly requireClientApiAccess?: boolean;
 }
 
 /**
@@ -241,6 +318,7 @@ export class Firewall extends pulumi.ComponentResource {
             sshSources: args.sshSources ?? DEFAULT_SSH_SOURCES,
             apiSources: args.apiSources ?? [],
             sshPort: args.sshPort ?? DEFAULT_SSH_PORT,
+            requireClientApiAccess: args.requireClientApiAccess ?? false,
         };
         this.rules = renderFirewallRules(rulesOptions);
         const script = renderFirewallScript(rulesOptions);
