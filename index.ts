@@ -11,7 +11,14 @@
 import * as pulumi from "@pulumi/pulumi";
 
 import {
+    asyncMemoryRequestsMiB,
     AsyncQueues,
+    EDGE_MEMORY_REQUEST,
+    functionsMemoryRequestsMiB,
+    memoryMiB,
+    openFaasMemoryRequestsMiB,
+    requiredMemoryMiB,
+    resolveOpenFaasValues,
     Firewall,
     Functions,
     functionNamespacePodSecurityLabels,
@@ -25,6 +32,20 @@ import {
     topicsOf,
 } from "./components";
 import { fullKey, parseStackConfig, platformFeatures, StackConfig } from "./program/config";
+import { OpenFaasSettings } from "./program/settings/openfaas";
+
+/** The OpenFaas arguments that follow from the settings (all but the provider, the licence and the namespace labels). */
+function openFaasOptions(of: OpenFaasSettings) {
+    return {
+        edition: of.edition,
+        chartVersion: of.chartVersion,
+        gatewayTimeoutSeconds: of.gateway.timeoutSeconds,
+        gatewayReplicas: of.gateway.replicas,
+        queue: { workers: of.queue.workers, ackWaitSeconds: of.queue.ackWaitSeconds },
+        maxInflight: of.queue.maxInflight,
+        helmValues: of.helmValues,
+    };
+}
 import { asRunError, readRawConfig } from "./program/load";
 
 function loadConfig(): StackConfig {
@@ -57,11 +78,18 @@ const connection = new SshConnection("host", {
 });
 const remote = { connection: connection.connection, user: connection.user, location: config.location };
 
-const preflight = new Preflight("preflight", { ...remote, dataPath: config.functions.sovereignRoots[0] }, { dependsOn: [connection] });
+// The memory floor: K3s itself plus what every workload of this stack requests.
+const memoryFloorMiB = requiredMemoryMiB(
+    openFaasMemoryRequestsMiB(resolveOpenFaasValues({ location: config.location, ...openFaasOptions(config.openfaas) }).merged, config.openfaas.edition) +
+        asyncMemoryRequestsMiB(config.openfaas.queues, config.functions.functions.flatMap(topicsOf)) +
+        functionsMemoryRequestsMiB(config.functions.functions) +
+        (config.ingress === undefined ? 0 : (memoryMiB(EDGE_MEMORY_REQUEST) ?? 0)),
+);
+const preflight = new Preflight("preflight", { ...remote, dataPath: config.functions.sovereignRoots[0], minMemoryMiB: memoryFloorMiB }, { dependsOn: [connection] });
 const kernel = new KernelTuning("kernel", { ...remote, sysctls: config.kernel }, { dependsOn: [preflight] });
 const firewall = new Firewall(
     "firewall",
-    { ...remote, sshSources: config.firewall.sshSources, apiSources: config.firewall.apiSources, sshPort: config.sshPort },
+    { ...remote, sshSources: config.firewall.sshSources, apiSources: config.firewall.apiSources, sshPort: config.sshPort, requireClientApiAccess: true },
     { dependsOn: [kernel] },
 );
 const cluster = new K3sCluster(
@@ -89,15 +117,9 @@ const of = config.openfaas;
 const openfaas = new OpenFaas("openfaas", {
     provider: cluster.provider,
     location: config.location,
-    edition: of.edition,
-    chartVersion: of.chartVersion,
     license: of.license,
-    gatewayTimeoutSeconds: of.gateway.timeoutSeconds,
-    gatewayReplicas: of.gateway.replicas,
-    queue: { workers: of.queue.workers, ackWaitSeconds: of.queue.ackWaitSeconds },
-    maxInflight: of.queue.maxInflight,
+    ...openFaasOptions(of),
     functionNamespaceLabels: functionNamespacePodSecurityLabels(config.functions.volumes.length > 0),
-    helmValues: of.helmValues,
 });
 for (const warning of openfaas.warnings) {
     void pulumi.log.warn(warning);
@@ -133,7 +155,7 @@ const functions = new Functions(
 const edge =
     config.ingress === undefined
         ? undefined
-        : new NginxEdge("edge", { ...config.ingress, provider: cluster.provider, location: config.location, gateway: openfaas.release });
+        : new NginxEdge("edge", { ...config.ingress, provider: cluster.provider, location: config.location, host: config.host, gateway: openfaas.release });
 if (edge === undefined) {
     void pulumi.log.warn(`${fullKey("domain")} is not set: the gateway is reachable only inside the cluster`);
 }

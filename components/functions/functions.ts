@@ -6,7 +6,7 @@ import { Location } from "../shared/labels";
 import { childOptions } from "../shared/options";
 import { scaleToZeroLabels } from "../openfaas/values";
 import { SovereignVolume } from "../volumes/volumes";
-import { renderFunctionDeployment, renderFunctionService } from "./manifests";
+import { FUNCTION_DEPLOYMENT_IGNORE_CHANGES, renderFunctionDeployment, renderFunctionService } from "./manifests";
 import { FunctionSpec } from "./stack-yml";
 
 export interface FunctionsArgs {
@@ -76,7 +76,7 @@ export class Functions extends pulumi.ComponentResource {
             new k8s.apps.v1.Deployment(
                 `${name}-${fn.name}`,
                 deployment as unknown as k8s.apps.v1.DeploymentArgs,
-                deps.length > 0 ? childOptions(this, opts, { provider: args.provider, dependsOn: deps }) : base,
+                childOptions(this, opts, { provider: args.provider, ignoreChanges: [...FUNCTION_DEPLOYMENT_IGNORE_CHANGES], ...(deps.length > 0 ? { dependsOn: deps } : {}) }),
             );
             new k8s.core.v1.Service(`${name}-${fn.name}-svc`, renderFunctionService(fn) as unknown as k8s.core.v1.ServiceArgs, base);
         }

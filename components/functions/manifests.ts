@@ -4,6 +4,7 @@
  * escalation, no capabilities, limits always set. Pure and deterministic.
  */
 import { FUNCTION_NAMESPACE, SCALE_MIN_LABEL } from "../shared/edition";
+import { memoryMiB } from "../shared/quantity";
 import { JURISDICTION_LABEL, Location, REGION_LABEL, SOVEREIGN_DATA_LABEL } from "../shared/labels";
 import { sortDeep } from "../openfaas/values";
 import { FUNCTION_UID, SovereignVolume } from "../volumes/volumes";
@@ -35,10 +36,28 @@ function withDefaults(given: ResourceList, defaults: { cpu: string; memory: stri
     return { cpu: given.cpu ?? defaults.cpu, memory: given.memory ?? defaults.memory };
 }
 
-/** Initial replicas: `com.openfaas.scale.min`, or 1. */
+/**
+ * Replicas when the Deployment is created: `com.openfaas.scale.min`, at least 1. After that the
+ * scalers own `spec.replicas` (see FUNCTION_DEPLOYMENT_IGNORE_CHANGES); CE's faas-netes also
+ * rewrites 0 to 1 on any Deployment labelled faas_function (pkg/handlers/informers.go).
+ */
 export function initialReplicas(fn: FunctionSpec): number {
     const min = Number(fn.labels[SCALE_MIN_LABEL] ?? 1);
-    return Number.isInteger(min) && min >= 0 ? min : 1;
+    return Number.isInteger(min) && min >= 1 ? min : 1;
+}
+
+/**
+ * `spec.replicas` belongs to the scalers once a function exists: CE's alert scaling sets it
+ * through faas-netes (replica_updater.go), the Pro autoscaler through the gateway. Pulumi sets it
+ * on create only; with server-side apply the Kubernetes provider then drops an ignored field that
+ * another field manager owns from its patch (pulumi-kubernetes provider/pkg/await/await.go,
+ * handleSSAIgnoreFields), so a `pulumi up` never resets a scaled function.
+ */
+export const FUNCTION_DEPLOYMENT_IGNORE_CHANGES = ["spec.replicas"] as const;
+
+/** The memory the functions request at their initial replicas, in MiB. */
+export function functionsMemoryRequestsMiB(functions: readonly FunctionSpec[]): number {
+    return Math.ceil(functions.reduce((sum, fn) => sum + (memoryMiB(fn.requests.memory ?? DEFAULT_FUNCTION_REQUESTS.memory) ?? 0) * initialReplicas(fn), 0));
 }
 
 /** The Deployment of a function. */

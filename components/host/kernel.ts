@@ -10,6 +10,8 @@ import { Connection } from "./connection";
 
 /** Where the sysctl profile is written; read by systemd-sysctl at every boot. */
 export const SYSCTL_PROFILE_PATH = "/etc/sysctl.d/99-sovereign-faas.conf";
+/** The interfaces that keep accepting IPv6 router advertisements, found on the host (accept_ra 2). */
+export const IPV6_RA_PROFILE_PATH = "/etc/sysctl.d/98-sovereign-faas-ipv6-ra.conf";
 /** Kernel modules loaded now and at every boot. */
 export const MODULES_LOAD_PATH = "/etc/modules-load.d/sovereign-faas.conf";
 /** Open-files limit for login sessions (pam_limits). */
@@ -42,10 +44,21 @@ export const K3S_SYSCTLS: Readonly<Record<string, string>> = {
     "net.bridge.bridge-nf-call-ip6tables": "1",
     "net.bridge.bridge-nf-call-iptables": "1",
     "net.ipv4.ip_forward": "1",
-    // The seeds' port range starts at 1024, so the ports K3s listens on must be kept out of it,
-    // or an outgoing connection can take 6443 or a NodePort before the server binds it.
-    "net.ipv4.ip_local_reserved_ports": "6443,10250,30000-32767",
-    "net.ipv6.conf.all.forwarding": "1",
+    // The seeds' port range starts at 1024, so every port K3s and its parts listen on must be
+    // kept out of it, or an outgoing connection can take one before its server binds it (a
+    // restarted kubelet then fails on 10248). K3s: 6443 supervisor and API proxy, 6444
+    // kube-apiserver, 10248 kubelet healthz, 10249/10256 kube-proxy, 10250 kubelet, 10257
+    // controller-manager, 10258 cloud-controller, 10259 scheduler, 10010 containerd streams,
+    // 8472/udp VXLAN, 2379-2381 etcd (with cluster-init); 30000-32767 NodePorts. Sources:
+    // docs.k3s.io/installation/requirements, k3s pkg/daemons/control/server.go, pkg/agent/templates.
+    // Written in the kernel's own form (sorted ranges), so sysctl -n reads back the same text.
+    "net.ipv4.ip_local_reserved_ports": "2379-2381,6443-6444,8472,10010,10248-10250,10256-10259,30000-32767",
+    // K3s turns IPv6 forwarding on by itself for IPv6 and dual-stack clusters (k3s
+    // pkg/agent/syssetup/setup.go); an IPv4 cluster does not need it. Forwarding makes every
+    // interface a router that drops RA-learned default routes unless its accept_ra is 2
+    // (kernel Documentation/networking/ip-sysctl.rst, accept_ra): new interfaces get 2 here,
+    // existing ones in the kernel script.
+    "net.ipv6.conf.default.accept_ra": "2",
     "net.netfilter.nf_conntrack_max": "1048576",
     "fs.inotify.max_user_instances": "8192",
     "fs.inotify.max_user_watches": "524288",
@@ -216,6 +229,26 @@ if [ "\${#rejected[@]}" -gt 0 ]; then
   fail "\${#rejected[@]} sysctl value(s) rejected; ${SYSCTL_PROFILE_PATH} was not changed"
 fi
 ${writeFile(SYSCTL_PROFILE_PATH, "644")}
+
+# 2b. IPv6 router advertisements on the existing interfaces (see net.ipv6.conf.default.accept_ra
+#     in the profile): every interface that accepts RAs now (accept_ra 1) keeps accepting them
+#     once forwarding is on (2), now and at boot. 0 means RAs were turned off on purpose: left so.
+#     Keys use the slash form, so interface names with dots (VLANs) stay one key.
+ra_conf=""
+for ra_path in /proc/sys/net/ipv6/conf/*/accept_ra; do
+  [ -e "$ra_path" ] || continue
+  iface="\${ra_path#/proc/sys/net/ipv6/conf/}"
+  iface="\${iface%/accept_ra}"
+  case "$iface" in all|default|lo|cni*|flannel*|veth*|kube*) continue ;; esac
+  case "$(cat "$ra_path")" in
+    1) echo 2 > "$ra_path"; changed "net.ipv6.conf.$iface.accept_ra: 1 -> 2 (keeps its RA default route once forwarding is on)" ;;
+    2) ;;
+    *) continue ;;
+  esac
+  ra_conf="\${ra_conf}net/ipv6/conf/$iface/accept_ra = 2
+"
+done
+install_file ${IPV6_RA_PROFILE_PATH} 644 < <(printf '# Managed by sovereign-faas (pulumi): interfaces that keep accepting router advertisements.\\n%s' "$ra_conf") || true
 
 # 3. Swap off, now and at boot: the kubelet and vm.swappiness=1 assume no swap.
 if [ -n "$(swapon --show --noheadings 2>/dev/null)" ]; then

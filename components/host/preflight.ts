@@ -11,8 +11,19 @@ import { Connection } from "./connection";
 export const MIN_KERNEL_VERSION = "5.4";
 /** Free disk (GiB) below which K3s, images and function data do not fit. */
 export const DEFAULT_MIN_FREE_DISK_GIB = 10;
-/** Memory (MiB) below which K3s and OpenFaaS do not fit. */
+/** Memory (MiB) below which K3s and OpenFaaS do not fit, when the caller does not know what the stack requests. */
 export const DEFAULT_MIN_MEMORY_MIB = 1536;
+/**
+ * What K3s and the OS need before any workload, in MiB. docs.k3s.io/reference/resource-profiling
+ * measures a K3s server with SQLite and a small workload at 1596M; the workload's own requests are
+ * added to this floor by `requiredMemoryMiB`.
+ */
+export const K3S_BASE_MEMORY_MIB = 1024;
+
+/** The memory floor for a stack whose workloads request `requestsMiB` in total. */
+export function requiredMemoryMiB(requestsMiB: number): number {
+    return K3S_BASE_MEMORY_MIB + Math.ceil(requestsMiB);
+}
 /** CPU steal (percent) above which the report warns of a noisy neighbour. */
 export const DEFAULT_MAX_CPU_STEAL_PERCENT = 10;
 /** The marker before the JSON report on the script's standard output. */

@@ -11,6 +11,8 @@ export const AIRGAP_INSTALLER_PATH = "/usr/local/bin/k3s-install.sh";
 export const AIRGAP_BINARY_PATH = "/usr/local/bin/k3s";
 /** Where the air-gapped mode expects the images tarball(s). */
 export const AIRGAP_IMAGES_DIR = "/var/lib/rancher/k3s/agent/images";
+/** What the install step last completed with; the air-gapped mode cannot tell it from the staged binary. */
+export const K3S_VERSION_MARKER = "/var/lib/sovereign-faas/k3s-version";
 /** How long to wait for the node to become Ready. */
 export const DEFAULT_READY_TIMEOUT_SECONDS = 300;
 
@@ -25,12 +27,15 @@ export interface K3sInstallScriptOptions {
     /** Optional channel, passed to the installer (the pinned version wins). */
     readonly channel?: string;
     readonly readyTimeoutSeconds: number;
+    /** The node name, when config.yaml sets `node-name`; otherwise the host name. */
+    readonly nodeName?: string;
 }
 
 /**
  * Renders the K3s install/upgrade script. Flags live in config.yaml, so re-running the installer
  * keeps them. It installs when K3s is missing or at another version (an in-place upgrade),
- * restarts when only the config changed, does nothing otherwise, and always waits for Ready.
+ * restarts when the running server is not the installed version or only the config changed,
+ * does nothing otherwise, and always waits for the node to be Ready.
  */
 export function renderK3sInstallScript(opts: K3sInstallScriptOptions): string {
     const installerEnv = [
@@ -61,22 +66,47 @@ then
   config_changed=1
 fi
 
+# What our last install completed with (the marker), else the binary on disk: in air-gapped mode
+# the new binary is staged before the upgrade, so the binary alone cannot say "not installed yet".
 installed=""
 if command -v k3s >/dev/null 2>&1 && [ -f /etc/systemd/system/k3s.service ]; then
-  installed="$(k3s --version 2>/dev/null | awk 'NR==1 {print $3}')"
+  installed="$(cat ${K3S_VERSION_MARKER} 2>/dev/null || k3s --version 2>/dev/null | awk 'NR==1 {print $3}')"
 fi
+
+# The version of the server that is running now: /proc/<pid>/exe is the binary it started from,
+# even after the file on disk was replaced.
+running_version() {
+  local pid
+  pid="$(systemctl show -p MainPID --value k3s 2>/dev/null || true)"
+  if [ -n "$pid" ] && [ "$pid" != 0 ] && [ -e "/proc/$pid/exe" ]; then
+    "/proc/$pid/exe" --version 2>/dev/null | awk 'NR==1 {print $3}'
+  fi
+}
 
 if [ "$installed" != "$K3S_VERSION" ]; then
   if [ -n "$installed" ]; then log "upgrading K3s in place: $installed -> $K3S_VERSION"; else log "installing K3s $K3S_VERSION"; fi
   ${fetchInstaller}
   ${installerEnv} sh "$installer" </dev/null || fail "the K3s installer failed (see above); re-run pulumi up after fixing the cause"
+  mkdir -p ${K3S_VERSION_MARKER.slice(0, K3S_VERSION_MARKER.lastIndexOf("/"))}
+  printf '%s\\n' "$K3S_VERSION" > ${K3S_VERSION_MARKER}
   changed "K3s $K3S_VERSION installed"
-elif [ "$config_changed" -eq 1 ] || ! systemctl is-active --quiet k3s; then
+fi
+running="$(running_version)"
+if [ -z "$running" ]; then
+  systemctl start k3s || fail "K3s did not start; see journalctl -u k3s"
+  changed "K3s started"
+elif [ "$running" != "$K3S_VERSION" ]; then
+  # The binary on disk is the new one but the old process still runs (an air-gapped upgrade
+  # whose binary was staged, or an installer that did not restart it).
+  systemctl restart k3s || fail "K3s did not restart on $K3S_VERSION; see journalctl -u k3s"
+  changed "K3s restarted: it ran $running, the installed version is $K3S_VERSION"
+elif [ "$config_changed" -eq 1 ]; then
   systemctl restart k3s || fail "K3s did not restart with the new ${K3S_CONFIG_PATH}; see journalctl -u k3s"
-  changed "K3s restarted"
+  changed "K3s restarted for the new ${K3S_CONFIG_PATH}"
 fi
 
-node="$(hostname)"
+# K3s lower-cases the node name, derived or given (k3s pkg/util/net.go GetHostnameAndIPs).
+node=${opts.nodeName !== undefined ? shellQuote(opts.nodeName.toLowerCase()) : `"$(hostname | tr '[:upper:]' '[:lower:]')"`}
 deadline=$(( $(date +%s) + READY_TIMEOUT ))
 until [ "$(k3s kubectl get node "$node" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = "True" ]; do
   if [ "$(date +%s)" -ge "$deadline" ]; then

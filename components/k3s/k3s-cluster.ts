@@ -85,6 +85,7 @@ export class K3sCluster extends pulumi.ComponentResource {
             airgap: args.airgap ?? false,
             channel: args.channel,
             readyTimeoutSeconds: args.readyTimeoutSeconds ?? DEFAULT_READY_TIMEOUT_SECONDS,
+            ...(typeof args.extraArgs?.["node-name"] === "string" ? { nodeName: args.extraArgs["node-name"] } : {}),
         });
         this.install = remoteStep(
             `${name}-install`,

@@ -86,6 +86,22 @@ export interface OpenFaasArgs {
     readonly helmValues?: Readonly<Record<string, unknown>>;
 }
 
+/** The chart values an OpenFaas component would install: ours, then the escape hatch merged over them. */
+export function resolveOpenFaasValues(args: Omit<OpenFaasArgs, "provider" | "license">): { values: Record<string, unknown>; merged: Record<string, unknown>; warnings: string[] } {
+    const edition = args.edition ?? "ce";
+    const timeout = args.gatewayTimeoutSeconds ?? DEFAULT_GATEWAY_TIMEOUT_SECONDS;
+    const values = renderOpenFaasValues({
+        edition,
+        gatewayTimeoutSeconds: timeout,
+        gatewayReplicas: args.gatewayReplicas ?? DEFAULT_GATEWAY_REPLICAS,
+        nodeSelector: locationLabels(args.location),
+        queue: args.queue ?? { workers: 1, ackWaitSeconds: timeout },
+        proQueue: { maxInflight: args.maxInflight ?? 1 },
+    });
+    const merged = mergeHelmValues(values, { ...(args.helmValues ?? {}) }, "sovereign-faas:openfaas.helmValues");
+    return { values, merged: merged.values, warnings: merged.warnings };
+}
+
 /**
  * OpenFaaS as a Helm release, the way a careful operator installs it: namespaces labelled with
  * their jurisdiction, the admin password generated once and kept in state, no NodePort, the
@@ -113,18 +129,10 @@ export class OpenFaas extends pulumi.ComponentResource {
         if (edition === "pro" && args.license === undefined) {
             throw new Error(`OpenFaas ${name}: edition "pro" needs a license (the ${LICENSE_SECRET} Secret)`);
         }
-        const timeout = args.gatewayTimeoutSeconds ?? DEFAULT_GATEWAY_TIMEOUT_SECONDS;
         const labels = locationLabels(args.location);
-        this.values = renderOpenFaasValues({
-            edition,
-            gatewayTimeoutSeconds: timeout,
-            gatewayReplicas: args.gatewayReplicas ?? DEFAULT_GATEWAY_REPLICAS,
-            nodeSelector: labels,
-            queue: args.queue ?? { workers: 1, ackWaitSeconds: timeout },
-            proQueue: { maxInflight: args.maxInflight ?? 1 },
-        });
-        const merged = mergeHelmValues(this.values, { ...(args.helmValues ?? {}) }, "sovereign-faas:openfaas.helmValues");
-        this.warnings = merged.warnings;
+        const resolved = resolveOpenFaasValues(args);
+        this.values = resolved.values;
+        this.warnings = resolved.warnings;
 
         const k8sOpts = (extra: pulumi.CustomResourceOptions = {}): pulumi.CustomResourceOptions =>
             childOptions(this, opts, { provider: args.provider, ...extra });
@@ -175,7 +183,7 @@ export class OpenFaas extends pulumi.ComponentResource {
                 version: args.chartVersion ?? DEFAULT_OPENFAAS_CHART_VERSION,
                 repositoryOpts: { repo: OPENFAAS_CHART_REPO },
                 namespace: OPENFAAS_NAMESPACE,
-                values: merged.values,
+                values: resolved.merged,
                 // The chart must not create namespaces: ours carry the jurisdiction labels.
                 createNamespace: false,
                 atomic: true,

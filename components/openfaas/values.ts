@@ -4,6 +4,7 @@
  * checked by tests); the removed `faasIdler` and `queueMode` are never set.
  */
 import { Edition, FUNCTION_NAMESPACE, SCALE_ZERO_DURATION_LABEL, SCALE_ZERO_LABEL } from "../shared/edition";
+import { memoryMiB } from "../shared/quantity";
 import { isRecord } from "../shared/validation";
 
 /** The chart repository. */
@@ -187,4 +188,34 @@ export function mergeHelmValues(ours: Record<string, unknown>, theirs: Record<st
         return b;
     };
     return { values: sortDeep(merge(ours, theirs, "") as Record<string, unknown>), warnings };
+}
+
+/**
+ * The chart's pods that run for an edition: which values hold their memory request, which their
+ * replicas, and the chart's own default request (components/openfaas/reference/openfaas-values.yaml)
+ * for those we do not set. faas-netes runs in the gateway's pod, so it has the gateway's replicas.
+ */
+const OPENFAAS_PODS: ReadonlyArray<{ readonly values: string; readonly replicas?: string; readonly chartDefault: string; readonly editions: readonly Edition[] }> = [
+    { values: "gateway", replicas: "gateway.replicas", chartDefault: "120Mi", editions: ["ce", "pro"] },
+    { values: "faasnetes", replicas: "gateway.replicas", chartDefault: "120Mi", editions: ["ce", "pro"] },
+    { values: "queueWorker", replicas: "queueWorker.replicas", chartDefault: "120Mi", editions: ["ce", "pro"] },
+    { values: "nats", chartDefault: "120Mi", editions: ["ce", "pro"] },
+    { values: "prometheus", chartDefault: "512Mi", editions: ["ce", "pro"] },
+    { values: "alertmanager", chartDefault: "25Mi", editions: ["ce"] },
+    { values: "autoscaler", chartDefault: "128Mi", editions: ["pro"] },
+];
+
+function at(values: unknown, path: string): unknown {
+    return path.split(".").reduce<unknown>((v, k) => (isRecord(v) ? v[k] : undefined), values);
+}
+
+/** The memory the OpenFaaS chart's pods request, in MiB, for its final values. */
+export function openFaasMemoryRequestsMiB(values: Readonly<Record<string, unknown>>, edition: Edition): number {
+    let total = 0;
+    for (const pod of OPENFAAS_PODS.filter((p) => p.editions.includes(edition))) {
+        const request = memoryMiB(at(values, `${pod.values}.resources.requests.memory`)) ?? (memoryMiB(pod.chartDefault) as number);
+        const replicas = pod.replicas === undefined ? 1 : Number(at(values, pod.replicas) ?? 1);
+        total += request * (Number.isFinite(replicas) ? replicas : 1);
+    }
+    return Math.ceil(total);
 }

@@ -4,6 +4,7 @@
  */
 import { OPENFAAS_NAMESPACE } from "../shared/edition";
 import { sortDeep } from "../openfaas/values";
+import { memoryMiB } from "../shared/quantity";
 
 /** Pinned chart versions (newest at faas-netes commit 662ce9ce). */
 export const DEFAULT_QUEUE_WORKER_CHART_VERSION = "0.2.31";
@@ -35,7 +36,7 @@ export function renderQueueWorkerValues(queue: NamedQueue, nodeSelector: Readonl
         },
         nodeSelector: { ...nodeSelector },
         queueName: queue.name,
-        resources: { requests: { cpu: "50m", memory: "120Mi" } },
+        resources: { requests: { cpu: "50m", memory: QUEUE_WORKER_MEMORY_REQUEST } },
         upstreamTimeout: `${queue.timeoutSeconds}s`,
     });
 }
@@ -47,9 +48,18 @@ export function renderNatsConnectorValues(topics: readonly string[], upstreamTim
         basic_auth: true,
         broker_host: `nats.${OPENFAAS_NAMESPACE}`,
         gateway_url: `http://gateway.${OPENFAAS_NAMESPACE}:8080`,
-        resources: { requests: { cpu: "100m", memory: "64Mi" } },
+        resources: { requests: { cpu: "100m", memory: NATS_CONNECTOR_MEMORY_REQUEST } },
         topic_delimiter: TOPIC_DELIMITER,
         topics: unique.join(TOPIC_DELIMITER),
         upstream_timeout: `${upstreamTimeoutSeconds}s`,
     });
+}
+
+/** Memory each queue-worker release requests (renderQueueWorkerValues) and the connector's. */
+export const QUEUE_WORKER_MEMORY_REQUEST = "120Mi";
+export const NATS_CONNECTOR_MEMORY_REQUEST = "64Mi";
+
+/** The memory the async releases request, in MiB: one worker per named queue, one connector for topics. */
+export function asyncMemoryRequestsMiB(queues: readonly NamedQueue[], topics: readonly string[]): number {
+    return Math.ceil(queues.length * (memoryMiB(QUEUE_WORKER_MEMORY_REQUEST) as number) + (topics.length > 0 ? (memoryMiB(NATS_CONNECTOR_MEMORY_REQUEST) as number) : 0));
 }

@@ -5,3 +5,4 @@ export * from "./script";
 export * from "./remote-step";
 export * from "./options";
 export * from "./edition";
+export * from "./quantity";

@@ -69,3 +69,40 @@ describe("npm run plan (offline, under mocks)", () => {
         expect(r.stderr).toMatch(/Pulumi\.no-such-stack\.yaml not found/);
     });
 });
+
+describe("prod plan: what a real pulumi up needs (the engine review's defects)", () => {
+    const prod = planStack("prod");
+    const byName = new Map(prod.resources().map((r) => [r.name, r as any]));
+    const script = (name: string): string => byName.get(name).inputs.create as string;
+
+    it("derives the preflight's memory floor from the stack's own requests", () => {
+        // K3s 1024 + OpenFaaS Pro 1480 (gateway and faas-netes 2 x 240, queue-worker 2 x 120, NATS
+        // 120, Prometheus 512, autoscaler 128) + async 184 (slow-queue worker 120, connector 64)
+        // + functions 256 (128 + 64 + 64) + the edge 128.
+        expect(script("preflight-check")).toContain("\nMIN_MEMORY_MIB=3072\n");
+    });
+
+    it("refuses, on the host, to firewall off the machine that runs pulumi up from the API", () => {
+        expect(script("firewall-apply")).toContain("\napi_sources=(198.51.100.0/24)\n");
+        expect(script("firewall-apply")).toContain('in_sources "$client_ip" "${api_sources[@]}" || fail');
+    });
+
+    it("keeps every K3s port out of the ephemeral range and keeps RA default routes", () => {
+        expect(script("kernel-apply")).toContain("  net.ipv4.ip_local_reserved_ports 2379-2381,6443-6444,8472,10010,10248-10250,10256-10259,30000-32767 \\\n");
+        expect(script("kernel-apply")).toContain("  net.ipv6.conf.default.accept_ra 2 \\\n");
+        expect(script("kernel-apply")).not.toContain("net.ipv6.conf.all.forwarding");
+    });
+
+    it("turns ServiceLB off: the edge serves the host's ports itself", () => {
+        expect(script("k3s-install")).toContain("\ndisable:\n  - servicelb\n  - traefik\n");
+    });
+
+    it("leaves spec.replicas of every function to the scalers after creation", () => {
+        const deployments = prod.resources().filter((r) => r.type === "kubernetes:apps/v1:Deployment") as any[];
+        expect(deployments.length).toBe(3);
+        for (const d of deployments) {
+            expect(d.options.ignoreChanges).toEqual(["spec.replicas"]);
+            expect(d.inputs.spec.replicas).toBeGreaterThanOrEqual(1);
+        }
+    });
+});

@@ -27,6 +27,7 @@ const scripts: Record<string, string> = {
     preflight: renderPreflightScript({ location, minFreeDiskGiB: 10, minMemoryMiB: 1536, dataPath: "/data/sovereign" }),
     kernel: renderKernelScript({ location, profile: mergeSysctlProfile({ "net.core.somaxconn": 8192 }), nofileLimit: 65536 }),
     firewall: renderFirewallScript({ location, sshSources: ["198.51.100.0/24", "2001:db8::/32"], apiSources: ["198.51.100.7/32"], sshPort: 22 }),
+    "firewall-api-guard": renderFirewallScript({ location, sshSources: ["198.51.100.0/24"], apiSources: ["198.51.100.7/32", "2001:db8::/48"], sshPort: 22, requireClientApiAccess: true }),
     k3s: renderK3sInstallScript({ location, version: "v1.33.5+k3s1", config: k3sConfig, airgap: false, readyTimeoutSeconds: 300 }),
     "k3s-airgap": renderK3sInstallScript({ location, version: "v1.33.5+k3s1", config: k3sConfig, airgap: true, readyTimeoutSeconds: 300 }),
     "k3s-uninstall": renderK3sUninstallScript(location),
@@ -136,6 +137,7 @@ describe("k3s config", () => {
     it("sets the hardened flags and the location labels, sorted", () => {
         expect(k3sConfig).toBe(`# Managed by sovereign-faas (pulumi). Local edits are overwritten on the next \`pulumi up\`.
 disable:
+  - servicelb
   - traefik
 node-label:
   - sovereign-faas.io/jurisdiction=NO
