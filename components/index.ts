@@ -10,3 +10,4 @@ export * from "./queues";
 export * from "./functions";
 export * from "./volumes";
 export * from "./ingress";
+export * from "./platform";

@@ -15,6 +15,7 @@ import {
     Location,
     MANAGED_K3S_KEYS,
     PlatformFeatures,
+    SovereignFaasPlatformArgs,
     validateFunctionsForEdition,
     validateFunctionTimeouts,
     isCidr,
@@ -40,6 +41,8 @@ export interface K3sSettings {
     readonly version: string;
     readonly channel?: string;
     readonly airgap: boolean;
+    /** Whether `pulumi destroy` runs k3s-uninstall.sh (removing K3s and its datastore). */
+    readonly uninstallOnDestroy: boolean;
     readonly extraArgs: Readonly<Record<string, string | number | boolean | readonly string[]>>;
 }
 
@@ -52,8 +55,8 @@ export interface StackConfig {
     readonly host: string;
     readonly sshUser: string;
     readonly sshPort: number;
-    /** Secret. Undefined when not set (the plan runs without it; a real `up` needs it). */
-    readonly sshPrivateKey?: pulumi.Output<string>;
+    /** Secret. */
+    readonly sshPrivateKey: pulumi.Output<string>;
     readonly sshHostKey?: string;
     readonly location: Location;
     readonly allowedCountries: readonly string[];
@@ -144,8 +147,8 @@ function parseAllowedCountries(r: ConfigReader): readonly string[] {
 }
 
 function parseK3s(r: ConfigReader): K3sSettings {
-    const k = r.object("k3s", "{ version, channel?, airgap?, extraArgs? }") ?? {};
-    r.unknownKeys("k3s", k, ["version", "channel", "airgap", "extraArgs"]);
+    const k = r.object("k3s", "{ version, channel?, airgap?, uninstallOnDestroy?, extraArgs? }") ?? {};
+    r.unknownKeys("k3s", k, ["version", "channel", "airgap", "uninstallOnDestroy", "extraArgs"]);
     const version = k.version ?? DEFAULT_K3S_VERSION;
     if (typeof version !== "string" || !K3S_VERSION_PATTERN.test(version)) {
         r.problems.add(fullKey("k3s.version"), version, "must be a pinned K3s release like v1.33.5+k3s1 (not a channel such as stable or latest)", `pin an exact release, e.g. ${DEFAULT_K3S_VERSION}; use k3s.channel only alongside it`);
@@ -155,6 +158,9 @@ function parseK3s(r: ConfigReader): K3sSettings {
     }
     if (k.airgap !== undefined && typeof k.airgap !== "boolean") {
         r.problems.add(fullKey("k3s.airgap"), k.airgap, "must be true or false", "write airgap: true without quotes");
+    }
+    if (k.uninstallOnDestroy !== undefined && typeof k.uninstallOnDestroy !== "boolean") {
+        r.problems.add(fullKey("k3s.uninstallOnDestroy"), k.uninstallOnDestroy, "must be true or false", "write uninstallOnDestroy: true without quotes, only if pulumi destroy should delete K3s and its datastore");
     }
     const extra: Record<string, string | number | boolean | readonly string[]> = {};
     if (k.extraArgs !== undefined) {
@@ -182,6 +188,7 @@ function parseK3s(r: ConfigReader): K3sSettings {
         version: typeof version === "string" ? version : DEFAULT_K3S_VERSION,
         ...(typeof k.channel === "string" ? { channel: k.channel } : {}),
         airgap: k.airgap === true,
+        uninstallOnDestroy: k.uninstallOnDestroy === true,
         extraArgs: extra,
     };
 }
@@ -263,7 +270,9 @@ export function parseStackConfig(raw: RawConfig, options: ParseOptions = {}): St
     }
     const sshPort = r.has("sshPort") ? r.integer("sshPort", r.string("sshPort"), 1, 65535) ?? DEFAULT_SSH_PORT : DEFAULT_SSH_PORT;
     const key = r.string("sshPrivateKey");
-    if (key !== undefined && key !== PLAN_SECRET_PLACEHOLDER && !/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(key)) {
+    if (key === undefined || key === "") {
+        r.problems.add(fullKey("sshPrivateKey"), undefined, "is required: every host step runs over SSH", `pulumi config set --secret ${fullKey("sshPrivateKey")} < ~/.ssh/id_ed25519`);
+    } else if (key !== PLAN_SECRET_PLACEHOLDER && !/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(key)) {
         r.problems.add(fullKey("sshPrivateKey"), "[secret]", "must be a private key in PEM/OpenSSH format", `pulumi config set --secret ${fullKey("sshPrivateKey")} < ~/.ssh/id_ed25519`);
     }
     // Pulumi.yaml's default for sshHostKey is "": not pinned.
@@ -295,7 +304,7 @@ export function parseStackConfig(raw: RawConfig, options: ParseOptions = {}): St
         host,
         sshUser,
         sshPort,
-        ...(key !== undefined ? { sshPrivateKey: secret(key) } : {}),
+        sshPrivateKey: secret(key ?? ""),
         ...(hostKey !== undefined ? { sshHostKey: hostKey } : {}),
         location,
         allowedCountries,
@@ -313,12 +322,46 @@ export function parseStackConfig(raw: RawConfig, options: ParseOptions = {}): St
 /** Keys read by later layers (ingress). */
 const EXTRA_KEYS: string[] = [];
 
-/** What the functions layer needs to know of the platform. */
-export function platformFeatures(o: OpenFaasSettings): PlatformFeatures {
+/** What the functions layer needs to know of the platform (the same OpenFaas derives, see OpenFaas.features). */
+export function platformFeatures(o: OpenFaasSettings, hostPathVolumes = false): PlatformFeatures {
     return {
         edition: o.edition,
         scaleToZero: { enabled: o.scaleToZero.enabled, defaultIdleDurationSeconds: o.scaleToZero.defaultIdleDurationSeconds },
         queueNames: o.queues.map((q) => q.name),
         gatewayTimeoutSeconds: o.gateway.timeoutSeconds,
+        ackWaitSeconds: o.queue.ackWaitSeconds,
+        queueTimeouts: Object.fromEntries(o.queues.map((q) => [q.name, q.timeoutSeconds])),
+        functionNamespaceEnforce: hostPathVolumes ? "privileged" : "restricted",
+    };
+}
+
+/** The platform component's arguments, from a validated stack config. */
+export function platformArgs(c: StackConfig): SovereignFaasPlatformArgs {
+    const of = c.openfaas;
+    return {
+        host: c.host,
+        location: c.location,
+        ssh: { privateKey: c.sshPrivateKey, user: c.sshUser, port: c.sshPort, ...(c.sshHostKey !== undefined ? { hostKey: c.sshHostKey } : {}) },
+        firewall: c.firewall,
+        kernel: c.kernel,
+        k3s: c.k3s,
+        openfaas: {
+            edition: of.edition,
+            chartVersion: of.chartVersion,
+            ...(of.license !== undefined ? { license: of.license } : {}),
+            gatewayTimeoutSeconds: of.gateway.timeoutSeconds,
+            gatewayReplicas: of.gateway.replicas,
+            queue: { workers: of.queue.workers, ackWaitSeconds: of.queue.ackWaitSeconds },
+            maxInflight: of.queue.maxInflight,
+            queues: of.queues,
+            scaleToZero: of.scaleToZero,
+            helmValues: of.helmValues,
+        },
+        functions: c.functions.functions,
+        functionsSource: c.functions.file,
+        functionSecrets: c.functions.functionSecrets,
+        volumes: c.functions.volumes,
+        sovereignRoots: c.functions.sovereignRoots,
+        ...(c.ingress !== undefined ? { edge: { ...c.ingress } } : {}),
     };
 }

@@ -2,6 +2,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
 import { FUNCTION_NAMESPACE, PlatformFeatures } from "../shared/edition";
+import { Problems } from "../shared/validation";
+import { validateFunctionsForEdition, validateFunctionTimeouts } from "./edition-rules";
 import { Location } from "../shared/labels";
 import { childOptions } from "../shared/options";
 import { scaleToZeroLabels } from "../openfaas/values";
@@ -32,6 +34,51 @@ export interface FunctionsArgs {
      * @default undefined
      */
     readonly volumeDependency?: pulumi.Resource;
+    /**
+     * Where the functions came from, for messages (the stack file's name).
+     * @default "functions"
+     */
+    readonly source?: string;
+}
+
+/**
+ * Everything a set of functions must satisfy on a platform, checked before anything exists: the
+ * edition's limits, the known queues and topics, timeouts that fit the gateway's and the queue's,
+ * Secrets with values, and a namespace whose Pod Security level admits hostPath volumes.
+ */
+export function validateFunctionsArgs(args: Pick<FunctionsArgs, "functions" | "features" | "functionSecrets" | "volumes" | "source">): Problems {
+    const source = args.source ?? "functions";
+    const problems = new Problems();
+    problems.addAll(validateFunctionsForEdition(args.functions, args.features, source).items);
+    const f = args.features;
+    problems.addAll(
+        validateFunctionTimeouts(
+            args.functions,
+            {
+                gatewaySeconds: f.gatewayTimeoutSeconds,
+                ackWaitSeconds: f.ackWaitSeconds ?? f.gatewayTimeoutSeconds,
+                queues: { ...Object.fromEntries(f.queueNames.map((q) => [q, f.gatewayTimeoutSeconds])), ...(f.queueTimeouts ?? {}) },
+            },
+            source,
+        ).items,
+    );
+    const secrets = args.functionSecrets ?? {};
+    for (const s of [...new Set(args.functions.flatMap((fn) => fn.secrets))].sort()) {
+        if (secrets[s] === undefined) {
+            problems.add(`${source}: secrets`, s, `is named by ${args.functions.filter((fn) => fn.secrets.includes(s)).map((fn) => fn.name).join(", ")} but has no values`, "pass its keys and values in functionSecrets (sovereign-faas:functionSecrets in the program)");
+        }
+    }
+    const enforce = f.functionNamespaceEnforce ?? "restricted";
+    const mounting = (args.volumes ?? []).filter((v) => v.functions.length > 0);
+    if (mounting.length > 0 && enforce !== "privileged") {
+        problems.add(
+            `${source}: volumes`,
+            mounting.map((v) => v.name),
+            `mount hostPath directories, which Pod Security ${enforce} forbids (pod-security-admission check_hostPathVolumes, baseline and up): the namespace would refuse every such pod`,
+            "create OpenFaas with hostPathVolumes: true, so the functions' namespace enforces privileged (the policy pack checks each hostPath instead)",
+        );
+    }
+    return problems;
 }
 
 /**
@@ -43,12 +90,10 @@ export class Functions extends pulumi.ComponentResource {
     readonly names: string[];
 
     constructor(name: string, args: FunctionsArgs, opts?: pulumi.ComponentResourceOptions) {
+        // Before super(): nothing is registered when the arguments are wrong.
+        validateFunctionsArgs(args).throwIfAny(`Functions ${name}: invalid arguments`);
         super("sovereign-faas:functions:Functions", name, {}, opts);
         const secrets = args.functionSecrets ?? {};
-        const missing = [...new Set(args.functions.flatMap((f) => f.secrets))].filter((s) => secrets[s] === undefined).sort();
-        if (missing.length > 0) {
-            throw new Error(`Functions ${name}: no values for secret(s) ${missing.join(", ")}; set them in sovereign-faas:functionSecrets`);
-        }
         const base = childOptions(this, opts, { provider: args.provider });
         const extraLabels = args.features.edition === "pro" && args.features.scaleToZero.enabled ? scaleToZeroLabels(args.features.scaleToZero.defaultIdleDurationSeconds) : {};
         const volumesByFunction = new Map<string, SovereignVolume[]>();

@@ -6,7 +6,7 @@
 import { FUNCTION_NAMESPACE, SCALE_MIN_LABEL } from "../shared/edition";
 import { memoryMiB } from "../shared/quantity";
 import { JURISDICTION_LABEL, Location, REGION_LABEL, SOVEREIGN_DATA_LABEL } from "../shared/labels";
-import { sortDeep } from "../openfaas/values";
+import { sortDeep } from "../shared/sort";
 import { FUNCTION_UID, SovereignVolume } from "../volumes/volumes";
 import { FunctionSpec, ResourceList } from "./stack-yml";
 

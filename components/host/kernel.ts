@@ -310,9 +310,8 @@ export class KernelTuning extends pulumi.ComponentResource {
     readonly command: command.remote.Command;
 
     constructor(name: string, args: KernelTuningArgs, opts?: pulumi.ComponentResourceOptions) {
+        validateSysctlOverrides(args.sysctls ?? {}, "sysctls").throwIfAny(`KernelTuning ${name}: invalid arguments`);
         super("sovereign-faas:host:KernelTuning", name, {}, opts);
-        const problems = validateSysctlOverrides(args.sysctls ?? {}, "sysctls");
-        problems.throwIfAny(`KernelTuning ${name}: invalid arguments`);
         this.profile = mergeSysctlProfile(args.sysctls);
         const script = renderKernelScript({
             location: args.location,

@@ -3,7 +3,7 @@
  * `ingress-nginx` was retired in March 2026 and is not used. Keys are those of the chart's
  * values.yaml (nginx/kubernetes-ingress, charts/nginx-ingress), verified for chart 2.4.x.
  */
-import { sortDeep } from "../openfaas/values";
+import { sortDeep } from "../shared/sort";
 
 /** The chart, from F5's OCI registry (docs.nginx.com: "Use Helm to Install NGINX Ingress Controller"). */
 export const NGINX_INGRESS_CHART = "oci://ghcr.io/nginx/charts/nginx-ingress";

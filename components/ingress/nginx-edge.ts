@@ -2,7 +2,9 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 
+import { DEFAULT_GATEWAY_TIMEOUT_SECONDS } from "../openfaas/values";
 import { OPENFAAS_NAMESPACE } from "../shared/edition";
+import { Problems } from "../shared/validation";
 import { Location, locationLabels } from "../shared/labels";
 import { childOptions } from "../shared/options";
 import { DEFAULT_NGINX_INGRESS_CHART_VERSION, INGRESS_NAMESPACE, NGINX_INGRESS_CHART, renderControllerValues } from "./controller";
@@ -11,6 +13,8 @@ import {
     DEFAULT_PROXY_BUFFER_SIZE,
     DEFAULT_PROXY_BUFFERS,
     DEFAULT_RATE_LIMIT,
+    defaultEdgeTimeoutSeconds,
+    gatewayWriteTimeoutSeconds,
     INGRESS_CLASS,
     RateLimit,
     renderGatewayIngresses,
@@ -61,8 +65,16 @@ export interface NginxEdgeArgs {
     readonly domain: string;
     /** How the certificate is obtained. */
     readonly tls: EdgeTls;
-    /** Proxy read/send timeout, seconds; at least the gateway's upstream timeout. */
-    readonly timeoutSeconds: number;
+    /**
+     * The gateway's upstream (function) timeout, seconds: the edge must outlast its write timeout.
+     * @default 300 (DEFAULT_GATEWAY_TIMEOUT_SECONDS)
+     */
+    readonly gatewayTimeoutSeconds?: number;
+    /**
+     * Proxy read/send timeout, seconds; longer than the gateway's write timeout.
+     * @default the gateway's write timeout plus 5 s (defaultEdgeTimeoutSeconds)
+     */
+    readonly timeoutSeconds?: number;
     /**
      * Largest request body.
      * @default "50m" (DEFAULT_MAX_BODY_SIZE)
@@ -111,6 +123,18 @@ export class NginxEdge extends pulumi.ComponentResource {
     readonly tlsMode: TlsMode;
 
     constructor(name: string, args: NginxEdgeArgs, opts?: pulumi.ComponentResourceOptions) {
+        const gatewayTimeout = args.gatewayTimeoutSeconds ?? DEFAULT_GATEWAY_TIMEOUT_SECONDS;
+        const timeoutSeconds = args.timeoutSeconds ?? defaultEdgeTimeoutSeconds(gatewayTimeout);
+        const problems = new Problems();
+        if (timeoutSeconds <= gatewayWriteTimeoutSeconds(gatewayTimeout)) {
+            problems.add(
+                "timeoutSeconds",
+                timeoutSeconds,
+                `must be longer than the gateway's write timeout (${gatewayWriteTimeoutSeconds(gatewayTimeout)}s for a gateway timeout of ${gatewayTimeout}s), or NGINX answers 504 while the gateway is still answering`,
+                `leave it unset (${defaultEdgeTimeoutSeconds(gatewayTimeout)}s) or raise it`,
+            );
+        }
+        problems.throwIfAny(`NginxEdge ${name}: invalid arguments`);
         super("sovereign-faas:ingress:NginxEdge", name, {}, opts);
         const labels = locationLabels(args.location);
         const k8sOpts = (extra: pulumi.CustomResourceOptions = {}): pulumi.CustomResourceOptions => childOptions(this, opts, { provider: args.provider, ...extra });
@@ -210,7 +234,7 @@ export class NginxEdge extends pulumi.ComponentResource {
         for (const ing of renderGatewayIngresses({
             domain: args.domain,
             tlsSecretName: GATEWAY_TLS_SECRET,
-            timeoutSeconds: args.timeoutSeconds,
+            timeoutSeconds,
             maxBodySize: args.maxBodySize ?? DEFAULT_MAX_BODY_SIZE,
             buffers: args.buffers ?? DEFAULT_PROXY_BUFFERS,
             bufferSize: args.bufferSize ?? DEFAULT_PROXY_BUFFER_SIZE,

@@ -1,5 +1,5 @@
 /** TLS for the public endpoint: how the certificate is obtained. */
-import { sortDeep } from "../openfaas/values";
+import { sortDeep } from "../shared/sort";
 
 /** `self-signed`: @pulumi/tls makes a key and certificate (first boot). `provided`: from secret config. `acme`: cert-manager + Let's Encrypt. */
 export type TlsMode = "self-signed" | "provided" | "acme";

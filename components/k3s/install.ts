@@ -13,6 +13,8 @@ export const AIRGAP_BINARY_PATH = "/usr/local/bin/k3s";
 export const AIRGAP_IMAGES_DIR = "/var/lib/rancher/k3s/agent/images";
 /** What the install step last completed with; the air-gapped mode cannot tell it from the staged binary. */
 export const K3S_VERSION_MARKER = "/var/lib/sovereign-faas/k3s-version";
+/** The label K3s's ServiceLB puts on the DaemonSets it creates (pkg/cloudprovider/servicelb.go). */
+export const SERVICELB_LABEL = "svccontroller.k3s.cattle.io/svcname";
 /** How long to wait for the node to become Ready. */
 export const DEFAULT_READY_TIMEOUT_SECONDS = 300;
 
@@ -116,6 +118,15 @@ until [ "$(k3s kubectl get node "$node" -o 'jsonpath={.status.conditions[?(@.typ
   sleep 5
 done
 [ "$(stat -c %a ${K3S_KUBECONFIG_PATH})" = "600" ] || fail "${K3S_KUBECONFIG_PATH} is not mode 600"
+
+# ServiceLB is off (config.yaml disable), but the DaemonSets it made for LoadBalancer Services
+# before stay behind and hold their host ports (80/443 for the edge of program 0.1). They are
+# the servicelb controller's (k3s pkg/cloudprovider/servicelb.go, label svcname), not the user's.
+leftover="$(k3s kubectl -n kube-system get daemonset -l ${SERVICELB_LABEL} -o name 2>/dev/null | tr '\\n' ' ' || true)"
+if [ -n "\${leftover// /}" ]; then
+  k3s kubectl -n kube-system delete daemonset -l ${SERVICELB_LABEL} --wait=false >/dev/null || fail "cannot remove the ServiceLB DaemonSets left from before ServiceLB was turned off: $leftover"
+  changed "removed ServiceLB DaemonSets left behind: $leftover"
+fi
 log "node $node is Ready (K3s $K3S_VERSION)"`;
     return renderScript({ step: "k3s", location: opts.location, body });
 }

@@ -2,11 +2,15 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 
-import { Edition, FUNCTION_NAMESPACE, OPENFAAS_NAMESPACE } from "../shared/edition";
+import { NamedQueue } from "../queues/values";
+import { Edition, FUNCTION_NAMESPACE, OPENFAAS_NAMESPACE, PlatformFeatures, PodSecurityLevel } from "../shared/edition";
 import { Location, locationLabels } from "../shared/labels";
+import { Problems } from "../shared/validation";
 import { childOptions } from "../shared/options";
+import { functionNamespacePodSecurityLabels } from "../volumes/volumes";
 import {
     DEFAULT_GATEWAY_REPLICAS,
+    DEFAULT_IDLE_DURATION_SECONDS,
     DEFAULT_GATEWAY_TIMEOUT_SECONDS,
     DEFAULT_OPENFAAS_CHART_VERSION,
     mergeHelmValues,
@@ -28,12 +32,6 @@ export const LICENSE_SECRET = "openfaas-license";
 export const OPENFAAS_POD_SECURITY: Readonly<Record<string, string>> = {
     "pod-security.kubernetes.io/audit": "restricted",
     "pod-security.kubernetes.io/enforce": "baseline",
-    "pod-security.kubernetes.io/warn": "restricted",
-};
-/** Pod Security for functions when no hostPath volume is mounted. */
-export const DEFAULT_FUNCTION_POD_SECURITY: Readonly<Record<string, string>> = {
-    "pod-security.kubernetes.io/audit": "restricted",
-    "pod-security.kubernetes.io/enforce": "restricted",
     "pod-security.kubernetes.io/warn": "restricted",
 };
 
@@ -75,10 +73,22 @@ export interface OpenFaasArgs {
      */
     readonly maxInflight?: number;
     /**
-     * Pod Security labels for the functions' namespace (hostPath volumes need `privileged`).
-     * @default enforce/warn/audit `restricted` (DEFAULT_FUNCTION_POD_SECURITY)
+     * Whether functions mount sovereign hostPath volumes: their namespace then enforces
+     * `privileged` (see `functionNamespacePodSecurityLabels`), which Functions checks.
+     * @default false
      */
-    readonly functionNamespaceLabels?: Readonly<Record<string, string>>;
+    readonly hostPathVolumes?: boolean;
+    /**
+     * Named queues (Pro): their names and timeouts become part of `features`, which Functions
+     * checks its functions against. The queue-workers themselves are AsyncQueues'.
+     * @default []
+     */
+    readonly queues?: readonly NamedQueue[];
+    /**
+     * Pro scale to zero: every function gets the autoscaler's labels.
+     * @default { enabled: false, defaultIdleDurationSeconds: 900 }
+     */
+    readonly scaleToZero?: { readonly enabled: boolean; readonly defaultIdleDurationSeconds: number };
     /**
      * Escape hatch: values merged over ours, last. Overriding one of ours produces a warning.
      * @default {}
@@ -122,17 +132,36 @@ export class OpenFaas extends pulumi.ComponentResource {
     readonly release: k8s.helm.v3.Release;
     /** The functions' namespace, for `dependsOn`. */
     readonly functionNamespace: k8s.core.v1.Namespace;
+    /** What Functions must know of this platform: edition, timeouts, queues, the namespace's Pod Security. */
+    readonly features: PlatformFeatures;
 
     constructor(name: string, args: OpenFaasArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("sovereign-faas:openfaas:OpenFaas", name, {}, opts);
         const edition = args.edition ?? "ce";
         if (edition === "pro" && args.license === undefined) {
-            throw new Error(`OpenFaas ${name}: edition "pro" needs a license (the ${LICENSE_SECRET} Secret)`);
+            const problems = new Problems();
+            problems.add("license", undefined, `edition "pro" needs the licence (it becomes the ${LICENSE_SECRET} Secret)`, "pass your OpenFaaS Pro licence as a secret, or use edition ce");
+            problems.throwIfAny(`OpenFaas ${name}: invalid arguments`);
         }
+        super("sovereign-faas:openfaas:OpenFaas", name, {}, opts);
         const labels = locationLabels(args.location);
         const resolved = resolveOpenFaasValues(args);
         this.values = resolved.values;
         this.warnings = resolved.warnings;
+        for (const warning of this.warnings) {
+            void pulumi.log.warn(warning, this);
+        }
+        const functionNamespaceLabels = functionNamespacePodSecurityLabels(args.hostPathVolumes === true);
+        const timeout = args.gatewayTimeoutSeconds ?? DEFAULT_GATEWAY_TIMEOUT_SECONDS;
+        const queues = args.queues ?? [];
+        this.features = {
+            edition,
+            scaleToZero: args.scaleToZero ?? { enabled: false, defaultIdleDurationSeconds: DEFAULT_IDLE_DURATION_SECONDS },
+            queueNames: queues.map((q) => q.name),
+            gatewayTimeoutSeconds: timeout,
+            ackWaitSeconds: args.queue?.ackWaitSeconds ?? timeout,
+            queueTimeouts: Object.fromEntries(queues.map((q) => [q.name, q.timeoutSeconds])),
+            functionNamespaceEnforce: functionNamespaceLabels["pod-security.kubernetes.io/enforce"] as PodSecurityLevel,
+        };
 
         const k8sOpts = (extra: pulumi.CustomResourceOptions = {}): pulumi.CustomResourceOptions =>
             childOptions(this, opts, { provider: args.provider, ...extra });
@@ -143,7 +172,7 @@ export class OpenFaas extends pulumi.ComponentResource {
         );
         this.functionNamespace = new k8s.core.v1.Namespace(
             `${name}-fn-ns`,
-            { metadata: { name: FUNCTION_NAMESPACE, labels: { ...labels, ...(args.functionNamespaceLabels ?? DEFAULT_FUNCTION_POD_SECURITY) } } },
+            { metadata: { name: FUNCTION_NAMESPACE, labels: { ...labels, ...functionNamespaceLabels } } },
             k8sOpts(),
         );
         const password = new random.RandomPassword(

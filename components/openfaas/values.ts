@@ -5,6 +5,7 @@
  */
 import { Edition, FUNCTION_NAMESPACE, SCALE_ZERO_DURATION_LABEL, SCALE_ZERO_LABEL } from "../shared/edition";
 import { memoryMiB } from "../shared/quantity";
+import { sortDeep } from "../shared/sort";
 import { isRecord } from "../shared/validation";
 
 /** The chart repository. */
@@ -49,21 +50,6 @@ export interface OpenFaasValuesOptions {
     readonly queue: { readonly workers: number; readonly ackWaitSeconds: number };
     /** Pro: concurrent messages per queue-worker, and the default queue's retry settings. */
     readonly proQueue?: { readonly maxInflight: number };
-}
-
-/** Sorts keys recursively, so the same options always render the same bytes. */
-export function sortDeep<T>(value: T): T {
-    if (Array.isArray(value)) {
-        return value.map(sortDeep) as unknown as T;
-    }
-    if (isRecord(value)) {
-        return Object.fromEntries(
-            Object.keys(value)
-                .sort()
-                .map((k) => [k, sortDeep(value[k])]),
-        ) as T;
-    }
-    return value;
 }
 
 /** Renders the chart values for an edition. */

@@ -5,6 +5,7 @@ import { OPENFAAS_CHART_REPO } from "../openfaas/values";
 import { Edition, OPENFAAS_NAMESPACE } from "../shared/edition";
 import { Location, locationLabels } from "../shared/labels";
 import { childOptions } from "../shared/options";
+import { Problems } from "../shared/validation";
 import {
     DEFAULT_NATS_CONNECTOR_CHART_VERSION,
     DEFAULT_QUEUE_WORKER_CHART_VERSION,
@@ -57,12 +58,14 @@ export class AsyncQueues extends pulumi.ComponentResource {
     readonly topics: string[];
 
     constructor(name: string, args: AsyncQueuesArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("sovereign-faas:queues:AsyncQueues", name, {}, opts);
         const edition = args.edition ?? "ce";
         const queues = args.queues ?? [];
         if (edition === "ce" && queues.length > 0) {
-            throw new Error(`AsyncQueues ${name}: named queues need OpenFaaS Pro (edition "pro")`);
+            const problems = new Problems();
+            problems.add("queues", queues.map((q) => q.name), "named queues need OpenFaaS Pro (the JetStream queue-worker)", 'use edition "pro", or no named queues');
+            problems.throwIfAny(`AsyncQueues ${name}: invalid arguments`);
         }
+        super("sovereign-faas:queues:AsyncQueues", name, {}, opts);
         const nodeSelector = locationLabels(args.location);
         const releaseOpts = childOptions(this, opts, { provider: args.provider });
         for (const queue of [...queues].sort((a, b) => a.name.localeCompare(b.name))) {

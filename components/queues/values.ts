@@ -3,7 +3,7 @@
  * queue) and the `nats-connector` chart (topic triggers). Pure; only reference keys are set.
  */
 import { OPENFAAS_NAMESPACE } from "../shared/edition";
-import { sortDeep } from "../openfaas/values";
+import { sortDeep } from "../shared/sort";
 import { memoryMiB } from "../shared/quantity";
 
 /** Pinned chart versions (newest at faas-netes commit 662ce9ce). */

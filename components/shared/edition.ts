@@ -46,4 +46,22 @@ export interface PlatformFeatures {
     readonly queueNames: readonly string[];
     /** The longest a synchronous call may run, in seconds (gateway timeout). */
     readonly gatewayTimeoutSeconds: number;
+    /**
+     * How long the default queue waits for an async call's ack, in seconds.
+     * @default gatewayTimeoutSeconds
+     */
+    readonly ackWaitSeconds?: number;
+    /**
+     * Each named queue's timeout (its ack wait), in seconds.
+     * @default {} (every named queue's timeout is the gateway timeout)
+     */
+    readonly queueTimeouts?: Readonly<Record<string, number>>;
+    /**
+     * The Pod Security level the functions' namespace enforces; hostPath volumes need `privileged`.
+     * @default "restricted"
+     */
+    readonly functionNamespaceEnforce?: PodSecurityLevel;
 }
+
+/** Kubernetes Pod Security Standards levels. */
+export type PodSecurityLevel = "privileged" | "baseline" | "restricted";

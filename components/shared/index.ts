@@ -6,3 +6,4 @@ export * from "./remote-step";
 export * from "./options";
 export * from "./edition";
 export * from "./quantity";
+export * from "./sort";

@@ -4,6 +4,7 @@
  * A problem names the key as the user typed it, the value, the rule and the fix. Problems are
  * collected, never thrown one at a time, so a user sees every mistake of one config at once.
  */
+import * as pulumi from "@pulumi/pulumi";
 
 /** One thing wrong with the input. */
 export interface Problem {
@@ -17,8 +18,12 @@ export interface Problem {
     readonly fix: string;
 }
 
-/** Thrown when input is invalid. Carries every problem found, not just the first. */
-export class ValidationError extends Error {
+/**
+ * Thrown when input is invalid. Carries every problem found, not just the first. A
+ * `pulumi.RunError`, so the Pulumi CLI prints the message alone, without a stack trace
+ * (@pulumi/pulumi cmd/run/run.js: "Always hide the stack for RunErrors").
+ */
+export class ValidationError extends pulumi.RunError {
     readonly problems: readonly Problem[];
 
     constructor(problems: readonly Problem[], heading = "Invalid configuration") {

@@ -137,15 +137,18 @@ export function validateVolumes(raw: unknown, opts: ValidateVolumesOptions): { v
 
 /**
  * Pod Security labels for the functions' namespace. Baseline and restricted forbid hostPath
- * volumes outright, so a namespace with sovereign volumes must enforce `privileged`. It still
- * warns and audits at `restricted`, every function is rendered non-root with no privilege
- * escalation and all capabilities dropped, and the policy pack checks each hostPath (under a
- * sovereign root, type Directory, read-only, pinned) — the parts of baseline that matter here.
+ * volumes outright (pod-security-admission check_hostPathVolumes), so a namespace with sovereign
+ * volumes must enforce `privileged`, and warns at it too: a warning on every function that mounts
+ * its own sovereign data would only teach people to ignore warnings. The audit log still records
+ * every pod against `restricted`; every function is rendered non-root with no privilege
+ * escalation, all capabilities dropped and RuntimeDefault seccomp; and the policy pack checks
+ * each hostPath (under a sovereign root, type Directory, read-only, pinned).
  */
 export function functionNamespacePodSecurityLabels(hasHostPathVolumes: boolean): Record<string, string> {
+    const level = hasHostPathVolumes ? "privileged" : "restricted";
     return {
         "pod-security.kubernetes.io/audit": "restricted",
-        "pod-security.kubernetes.io/enforce": hasHostPathVolumes ? "privileged" : "restricted",
-        "pod-security.kubernetes.io/warn": "restricted",
+        "pod-security.kubernetes.io/enforce": level,
+        "pod-security.kubernetes.io/warn": level,
     };
 }

@@ -33,7 +33,7 @@ describe("parseStackConfig", () => {
         expect(c.sshPort).toBe(22);
         expect(c.location).toEqual({ country: "NO", region: "NO-03", site: "Oslo" });
         expect(c.allowedCountries).toEqual(["NO"]);
-        expect(c.k3s).toEqual({ version: "v1.33.5+k3s1", airgap: false, extraArgs: {} });
+        expect(c.k3s).toEqual({ version: "v1.33.5+k3s1", airgap: false, uninstallOnDestroy: false, extraArgs: {} });
         expect(c.kernel).toEqual({});
         expect(c.firewall).toEqual({ sshSources: ["198.51.100.0/24"], apiSources: ["198.51.100.7/32"] });
     });
@@ -150,6 +150,7 @@ describe("parseStackConfig", () => {
             "sovereign-faas:host",
             "sovereign-faas:location.country",
             "sovereign-faas:sshPort",
+            "sovereign-faas:sshPrivateKey",
             "sovereign-faas:k3s.version",
             "sovereign-faas:firewall.sshSources[0]",
             "sovereign-faas:firewall.apiSources",

@@ -26,7 +26,8 @@ describe("npm run plan (offline, under mocks)", () => {
         // @pulumi/command adds these to every remote Command (node_modules/@pulumi/command/remote/command.js).
         expect(probe.options.replaceOnChanges).toEqual(["triggers[*]"]);
         expect(probe.options.additionalSecretOutputs).toEqual(["connection"]);
-        expect(probe.urn).toBe("urn:pulumi:prod::sovereign-faas::sovereign-faas:host:SshConnection$command:remote:Command::host-probe");
+        // The platform component's whole type chain, as the engine builds it (sdk/go/common/resource/urn.go).
+        expect(probe.urn).toBe("urn:pulumi:prod::sovereign-faas::sovereign-faas:platform:SovereignFaasPlatform$sovereign-faas:host:SshConnection$command:remote:Command::host-probe");
         const password = prod.resources().find((r) => r.name === "openfaas-admin-password") as any;
         expect(password.options.additionalSecretOutputs).toEqual(["bcryptHash", "result"]);
     });

@@ -65,7 +65,7 @@ describe("OpenFaas component", () => {
 
     it("Pro without a licence is refused", async () => {
         await record((provider) => {
-            expect(() => new OpenFaas("x", { provider, location, edition: "pro" })).toThrow('edition "pro" needs a license');
+            expect(() => new OpenFaas("x", { provider, location, edition: "pro" })).toThrow('edition "pro" needs the licence');
         });
     });
 

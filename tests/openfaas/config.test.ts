@@ -7,6 +7,7 @@ const base: RawConfig = {
     host: "192.0.2.10",
     location: JSON.stringify({ country: "NO", region: "NO-03" }),
     functions: "tests/fixtures/minimal-stack.yml",
+    sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nk\n-----END OPENSSH PRIVATE KEY-----\n",
     firewall: JSON.stringify({ sshSources: ["198.51.100.0/24"], apiSources: ["198.51.100.7/32"] }),
 };
 

@@ -80,12 +80,12 @@ describe("volume script", () => {
 });
 
 describe("Pod Security of the functions' namespace", () => {
-    it("is restricted without hostPath volumes, privileged (warn/audit restricted) with them", () => {
+    it("is restricted without hostPath volumes, privileged (audited at restricted, no warnings) with them", () => {
         expect(functionNamespacePodSecurityLabels(false)["pod-security.kubernetes.io/enforce"]).toBe("restricted");
         expect(functionNamespacePodSecurityLabels(true)).toEqual({
             "pod-security.kubernetes.io/audit": "restricted",
             "pod-security.kubernetes.io/enforce": "privileged",
-            "pod-security.kubernetes.io/warn": "restricted",
+            "pod-security.kubernetes.io/warn": "privileged",
         });
     });
 });
@@ -112,6 +112,7 @@ describe("prod plan: the user-profile reader and its volume", () => {
     it("labels the functions' namespace privileged only because hostPath needs it", () => {
         const ns = byName.get("openfaas-fn-ns")?.inputs as { metadata: { labels: Record<string, string> } };
         expect(ns.metadata.labels["pod-security.kubernetes.io/enforce"]).toBe("privileged");
-        expect(ns.metadata.labels["pod-security.kubernetes.io/warn"]).toBe("restricted");
+        expect(ns.metadata.labels["pod-security.kubernetes.io/warn"]).toBe("privileged");
+        expect(ns.metadata.labels["pod-security.kubernetes.io/audit"]).toBe("restricted");
     });
 });
