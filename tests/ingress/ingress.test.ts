@@ -175,6 +175,7 @@ describe("edge config", () => {
         location: JSON.stringify({ country: "NO", region: "NO-03" }),
         functions: "tests/fixtures/minimal-stack.yml",
         domain: "functions.example.no",
+        sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nk\n-----END OPENSSH PRIVATE KEY-----\n",
         firewall: JSON.stringify({ sshSources: ["198.51.100.0/24"], apiSources: ["198.51.100.7/32"] }),
     };
     const problems = (raw: RawConfig): string[] => {
