@@ -5,7 +5,7 @@ import tseslint from "typescript-eslint";
 
 export default tseslint.config(
     {
-        ignores: ["node_modules/**", "dist/**", "out/**", "bench/out/**", "coverage/**", "examples/*/node_modules/**", "policies/node_modules/**", "**/*.js", "**/*.mjs"],
+        ignores: ["node_modules/**", "dist/**", "out/**", "bench/out/**", "coverage/**", "examples/**", "policies/node_modules/**", "**/*.js", "**/*.mjs"],
     },
     ...tseslint.configs.recommended,
     {

@@ -1,30 +1,42 @@
 /**
- * A consumer stack: another team's program that imports sovereign-faas by its package name and
- * composes it differently - an existing cluster's kubeconfig, no host bootstrap, OpenFaaS CE
- * and two functions. CI type-checks and plans it, so the library's public API cannot break silently.
+ * Another team's stack: the whole platform from the `sovereign-faas` package, configured with
+ * this project's own keys instead of the program's. The functions come from a faas-cli file
+ * parsed with the package's parser; the component checks everything else itself.
  */
 import * as fs from "fs";
 import * as path from "path";
 
-import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { AsyncQueues, Functions, Location, OpenFaas, parseStackYml, topicsOf, validateFunctionsForEdition, ValidationError } from "sovereign-faas";
+import { parseStackYml, SovereignFaasPlatform, ValidationError } from "sovereign-faas";
 
-const config = new pulumi.Config();
-const location = config.requireObject<Location>("location");
-const provider = new k8s.Provider("existing-cluster", { kubeconfig: config.requireSecret("kubeconfig") });
-
-const file = path.join(__dirname, "functions.yml");
-const stack = parseStackYml(fs.readFileSync(file, "utf8"), { file: "functions.yml", env: process.env, readFile: () => undefined });
-const features = { edition: "ce" as const, scaleToZero: { enabled: false, defaultIdleDurationSeconds: 900 }, queueNames: [], gatewayTimeoutSeconds: 120 };
-const problems = [...stack.problems, ...validateFunctionsForEdition(stack.functions, features, "functions.yml").items];
-if (problems.length > 0) {
-    throw new pulumi.RunError(new ValidationError(problems).message);
+interface Vps {
+    address: string;
+    sshUser?: string;
+    region: string;
+    site?: string;
 }
 
-const openfaas = new OpenFaas("faas", { provider, location, gatewayTimeoutSeconds: features.gatewayTimeoutSeconds });
-new AsyncQueues("async", { provider, location, topics: stack.functions.flatMap(topicsOf) }, { dependsOn: [openfaas.release] });
-const functions = new Functions("fns", { provider, location, functions: stack.functions, features }, { dependsOn: [openfaas.functionNamespace] });
+const config = new pulumi.Config();
+const vps = config.requireObject<Vps>("vps");
+const operators = config.requireObject<string[]>("operators");
 
-export const gateway = openfaas.gatewayUrl;
-export const deployed = functions.names;
+const file = path.join(__dirname, "functions.yml");
+const stack = parseStackYml(fs.readFileSync(file, "utf8"), { file: "functions.yml", env: {}, readFile: () => undefined });
+if (stack.problems.length > 0) {
+    throw new ValidationError(stack.problems, "functions.yml is invalid");
+}
+
+const platform = new SovereignFaasPlatform("invoicing", {
+    host: vps.address,
+    location: { country: "NO", region: vps.region, ...(vps.site !== undefined ? { site: vps.site } : {}) },
+    ssh: { privateKey: config.requireSecret("sshKey"), user: vps.sshUser },
+    firewall: { sshSources: operators, apiSources: operators },
+    openfaas: { gatewayTimeoutSeconds: 120 },
+    functions: stack.functions,
+    functionsSource: "functions.yml",
+    edge: { domain: config.require("domain"), tls: { mode: "acme", email: "drift@example.no" } },
+});
+
+export const gateway = platform.openfaas.gatewayUrl;
+export const publicUrl = platform.publicUrl;
+export const deployed = platform.functions.names;

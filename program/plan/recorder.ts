@@ -143,11 +143,16 @@ export class Recorder {
     private constructor(
         private readonly stack: string,
         private readonly project: string,
+        private readonly waitForRPCs?: () => Promise<void>,
     ) {}
 
-    /** Installs the mocks and the recording hook. `preview` mirrors `pulumi preview`. */
-    static async start(opts: { project: string; stack: string; preview?: boolean; mocks?: pulumi.runtime.Mocks; sdk?: PulumiSdk }): Promise<Recorder> {
-        const recorder = new Recorder(opts.stack, opts.project);
+    /**
+     * Installs the mocks and the recording hook. `preview` mirrors `pulumi preview`. `sdk` is the
+     * @pulumi/pulumi the program registers with (a consumer's own copy), and `settle` that copy's
+     * runtime/settings waitForRPCs.
+     */
+    static async start(opts: { project: string; stack: string; preview?: boolean; mocks?: pulumi.runtime.Mocks; sdk?: PulumiSdk; settle?: () => Promise<void> }): Promise<Recorder> {
+        const recorder = new Recorder(opts.stack, opts.project, opts.settle);
         const sdk = opts.sdk ?? pulumi;
         await sdk.runtime.setMocks(opts.mocks ?? planMocks, opts.project, opts.stack, opts.preview ?? true);
         const monitor = sdk.runtime.getMonitor() as unknown as {
@@ -206,6 +211,9 @@ export class Recorder {
 
     /** Waits until every registration the program started has reached the mocks. */
     async settle(): Promise<void> {
+        if (this.waitForRPCs !== undefined) {
+            return this.waitForRPCs();
+        }
         // waitForRPCs is the SDK's own "wait for the queue to drain" (used by disconnect); it is
         // exported from the settings module but not declared in the public typings.
         const settings = (await import("@pulumi/pulumi/runtime/settings")) as unknown as { waitForRPCs(): Promise<void> };

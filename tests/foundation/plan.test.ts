@@ -9,7 +9,7 @@ describe("npm run plan (offline, under mocks)", () => {
     it("plans the prod stack and exits 0", () => {
         expect(prod.stderr).toBe("");
         expect(prod.status).toBe(0);
-        expect(prod.stdout).toMatch(/^plan for stack prod: \d+ resources, 0 advisory policy finding\(s\) -> /);
+        expect(prod.stdout).toMatch(/^plan for stack prod: planned; \d+ resources, 0 mandatory violation\(s\), 0 advisory finding\(s\), 0 warning\(s\), 9 rule\(s\) passed -> \//);
     });
 
     it("writes one {type, name, parent, inputs, dependsOn, urn, options} object per resource", () => {

@@ -16,6 +16,7 @@ describe("plan: OpenFaaS, queues and functions", () => {
         const r = prod.resources();
         const releases = r.filter((x) => x.type === "kubernetes:helm.sh/v3:Release").map((x) => [x.name, x.inputs.chart, x.inputs.version]);
         expect(releases.sort()).toEqual([
+            ["edge-cert-manager", "cert-manager", "v1.21.1"],
             ["edge-controller", "oci://ghcr.io/nginx/charts/nginx-ingress", "2.6.4"],
             ["openfaas-release", "openfaas", "15.0.6"],
             ["queues-nats-connector", "nats-connector", "0.3.2"],

@@ -121,7 +121,7 @@ describe("the rules hold in the components, not only in the program", () => {
     });
 
     it("OpenFaas logs its own warnings when helmValues override ours", () => {
-        const warn = jest.spyOn(pulumi.log, "warn");
+        const warn = jest.spyOn(pulumi.log, "warn").mockImplementation(() => Promise.resolve());
         new OpenFaas("of5", { provider: provider(), location, helmValues: { gateway: { replicas: 3 } } });
         expect(warn).toHaveBeenCalledWith(expect.stringContaining("sovereign-faas:openfaas.helmValues.gateway.replicas overrides a value sovereign-faas sets (1 -> 3)"), expect.anything());
         warn.mockRestore();

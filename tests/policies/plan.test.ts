@@ -22,14 +22,24 @@ describe("npm run plan: policies and the sovereignty report", () => {
                 { kind: "sovereign volume (host directory)", name: "user-profiles", host: "192.0.2.10", country: "NO", region: "NO-03", path: "/data/sovereign/user-profiles", detail: "owner uid 10000, mode 0700" },
                 expect.objectContaining({ kind: "function with a sovereign volume", name: "functions-user-profile", path: "/data/sovereign/user-profiles" }),
                 expect.objectContaining({ kind: "named queue (JetStream stream)", name: "slow-queue" }),
-                expect.objectContaining({ kind: "Kubernetes Secret (encrypted at rest by K3s secrets-encryption)", name: "openfaas-fn/payment-api-key" }),
+                expect.objectContaining({ kind: "Kubernetes Secret", name: "openfaas-fn/payment-api-key", detail: "type Opaque; encrypted at rest by K3s secrets-encryption; values not shown" }),
             ]),
         );
         expect(json.firewall).toEqual(expect.arrayContaining(["type filter hook input priority filter; policy drop;", "tcp dport { 80, 443 } accept", "set ssh_v4: 198.51.100.0/24"]));
         expect(json.kernel["vm.panic_on_oom"]).toBe("0");
         expect(json.kernel["net.core.somaxconn"]).toBe("8192");
-        expect(json.versions).toEqual(expect.arrayContaining([{ component: "K3s", version: "v1.33.5+k3s1", source: "get.k3s.io installer, pinned" }]));
-        expect(json.tlsMode).toBe("self-signed (@pulumi/tls)");
+        expect(json.versions).toEqual(expect.arrayContaining([{ component: "K3s", version: "v1.33.5+k3s1", source: "get.k3s.io installer (or the staged air-gap binary), pinned" }]));
+        expect(json.tls).toEqual({ mode: "acme (cert-manager, Let's Encrypt HTTP-01)" });
+        expect(json.cluster).toEqual({
+            version: "v1.33.5+k3s1",
+            datastore: "SQLite (kine) in /var/lib/rancher/k3s/server/db/state.db on 192.0.2.10 (NO)",
+            snapshots: "none: K3s takes no snapshots of SQLite (copies are the backups' job)",
+            secretsEncryption: true,
+            dataDir: "/var/lib/rancher/k3s",
+        });
+        expect(json.meta).toEqual(expect.objectContaining({ stack: "prod", library: expect.stringMatching(/^sovereign-faas \d+\.\d+\.\d+$/), configHash: expect.stringMatching(/^[0-9a-f]{64}$/), production: { production: true, why: "the stack is named prod" } }));
+        expect(Date.parse(json.meta.generatedAt)).not.toBeNaN();
+        expect(json.images).toEqual(expect.arrayContaining([{ image: "ghcr.io/example-no/user-profile:1.0.0", registry: "ghcr.io", usedBy: "functions-user-profile" }]));
         expect(json.policies.rules).toHaveLength(9);
         expect(md).toContain("## Where the data lives");
         expect(md).toContain("| sovereign volume (host directory) | user-profiles | 192.0.2.10 | NO | NO-03 | /data/sovereign/user-profiles |");
