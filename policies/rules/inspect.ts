@@ -3,6 +3,7 @@
  * sovereign-faas components and this pack (duplicated on purpose: the pack imports nothing
  * from the library, so it judges any stack, ours or another team's).
  */
+import * as yaml from "js-yaml";
 import * as path from "path";
 
 import { isObject, ResourceView } from "./types";
@@ -107,4 +108,28 @@ export function remoteStep(r: ResourceView): string | undefined {
 /** Whether a region is acceptable: listed, or (no list) a subdivision of an allowed country. */
 export function regionAllowed(region: string, allowedCountries: readonly string[], allowedRegions: readonly string[]): boolean {
     return allowedRegions.length > 0 ? allowedRegions.includes(region) : allowedCountries.some((c) => region.startsWith(`${c}-`));
+}
+
+/** Where the K3s step writes its flags. */
+export const K3S_CONFIG_PATH = "/etc/rancher/k3s/config.yaml";
+
+/**
+ * The K3s config.yaml a remote command installs (the heredoc after `install_file
+ * /etc/rancher/k3s/config.yaml`), parsed; undefined when the command installs none. A config that
+ * does not parse is returned as `{ unparsable: <reason> }`, so a rule can refuse it.
+ */
+export function k3sConfigOf(r: ResourceView): Record<string, unknown> | undefined {
+    if (r.type !== REMOTE_COMMAND || typeof r.props.create !== "string") {
+        return undefined;
+    }
+    const m = new RegExp(`install_file ${K3S_CONFIG_PATH.replace(/[.]/g, "\\.")} \\d+ <<'([A-Z_]+)'\\n([\\s\\S]*?)\\n\\1\\n`).exec(r.props.create);
+    if (m === null) {
+        return undefined;
+    }
+    try {
+        const doc = yaml.load(m[2], { json: true });
+        return isObject(doc) ? doc : {};
+    } catch (err) {
+        return { unparsable: (err as Error).message.split("\n")[0] };
+    }
 }
