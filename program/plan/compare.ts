@@ -6,9 +6,14 @@
  * paths keep their old values, a changed path that matches `replaceOnChanges` replaces, and so do
  * the changes the providers used here are known to treat as replacements.
  *
+ * Values unknown while the engine previews are modelled where a provider decides on them: an
+ * input that comes from a resource being created, updated or replaced is unknown, and a
+ * Kubernetes provider whose kubeconfig is unknown plans a replacement unless its
+ * clusterIdentifier is set and unchanged; a replaced provider replaces every resource it manages.
+ *
  * What this cannot see: replacements a provider decides at run time from live state (for
- * example an immutable field the API server refuses to patch), and diffs of values unknown at
- * plan time. The real engine tier (`npm run test:engine`) sees those.
+ * example an immutable field the API server refuses to patch). The real engine tier
+ * (`npm run test:engine`) sees those.
  */
 import { ResourceRecord } from "./recorder";
 
@@ -29,7 +34,7 @@ export interface ResourceChange {
     readonly destructive: boolean;
 }
 
-type Record_ = Pick<ResourceRecord, "type" | "name" | "urn" | "inputs" | "options" | "parent">;
+type Record_ = Pick<ResourceRecord, "type" | "name" | "urn" | "inputs" | "options" | "parent"> & Partial<Pick<ResourceRecord, "inputDependencies">>;
 
 /**
  * Whether deleting the resource does harm: a remote command with a `delete` script runs it on
@@ -195,13 +200,81 @@ export function candidateUrns(r: Record_, byName: ReadonlyMap<string, Record_>, 
     return all;
 }
 
+/**
+ * Provider inputs on which an unknown value makes the provider plan its own replacement, and the
+ * input that, set and unchanged, prevents it. pulumi-kubernetes DiffConfig
+ * (provider/pkg/provider/provider.go): "We can't tell for sure if a computed value has changed,
+ * so we make the conservative choice and force a replacement" for kubeconfig, context and
+ * cluster; "we ignore replacements when the identifier is unchanged" (clusterIdentifier). Adding
+ * the identifier does not count as unchanged.
+ */
+export const PROVIDER_REPLACES_ON_UNKNOWN: Readonly<Record<string, { readonly inputs: readonly string[]; readonly identity: string }>> = {
+    "pulumi:providers:kubernetes": { inputs: ["kubeconfig", "context", "cluster"], identity: "clusterIdentifier" },
+};
+
+/** Whether a change recomputes the resource's outputs (they are unknown while the engine previews). */
+const recomputes = (c: Change | undefined): boolean => c === "create" || c === "update" || c === "replace";
+
+type MutableChange = { -readonly [K in keyof ResourceChange]: ResourceChange[K] };
+
+/**
+ * The preview's unknowns: providers that replace on an unknown input, then everything a replaced
+ * provider manages, until nothing changes.
+ */
+function applyPreviewUnknowns(changes: MutableChange[], after: readonly Record_[], before: ReadonlyMap<string, Record_>): void {
+    const byName = new Map(after.map((r) => [r.name, r]));
+    const changeOf = (name: string): MutableChange | undefined => changes.find((c) => c.name === name && c.change !== "delete");
+    for (let again = true; again; ) {
+        again = false;
+        for (const c of changes) {
+            const r = byName.get(c.name);
+            if (r === undefined || c.change === "replace" || c.change === "create" || c.change === "delete") {
+                continue;
+            }
+            const rule = PROVIDER_REPLACES_ON_UNKNOWN[r.type];
+            if (rule !== undefined) {
+                for (const input of rule.inputs) {
+                    const from = (r.inputDependencies?.[input] ?? []).find((d) => recomputes(changeOf(d)?.change));
+                    if (from === undefined) {
+                        continue;
+                    }
+                    const prev = before.get(c.oldUrn ?? c.urn);
+                    const oldId = prev?.inputs[rule.identity];
+                    const newId = r.inputs[rule.identity];
+                    if (oldId !== undefined && JSON.stringify(oldId) === JSON.stringify(newId) && newId !== "[unknown]") {
+                        if (c.change === "same") {
+                            c.change = "update";
+                            c.paths = [input];
+                            again = true;
+                        }
+                        continue;
+                    }
+                    c.change = "replace";
+                    c.reason = `${input} comes from ${from}, which is ${changeOf(from)?.change}d, so it is unknown while the engine previews; the provider replaces on an unknown ${input} unless ${rule.identity} is set and unchanged (${oldId === undefined ? "the old state has none" : "it changed"})`;
+                    again = true;
+                    break;
+                }
+                if (c.change === "replace") {
+                    continue;
+                }
+            }
+            const provider = r.options.provider;
+            if (provider !== null && changeOf(provider)?.change === "replace") {
+                c.change = "replace";
+                c.reason = `its provider ${provider} is replaced`;
+                again = true;
+            }
+        }
+    }
+}
+
 /** Compares two plans of the same stack: what the engine would do going from `before` to `after`. */
 export function comparePlans(before: readonly Record_[], after: readonly Record_[]): ResourceChange[] {
     const old = new Map(before.map((r) => [r.urn, r]));
     const claimed = new Set<string>();
     const byName = new Map(after.map((r) => [r.name, r]));
     const memo = new Map<string, string[]>();
-    const changes: ResourceChange[] = [];
+    const changes: MutableChange[] = [];
     for (const r of after) {
         const match = candidateUrns(r, byName, memo).find((u) => old.has(u) && !claimed.has(u));
         if (match === undefined) {
@@ -240,6 +313,7 @@ export function comparePlans(before: readonly Record_[], after: readonly Record_
             changes.push({ urn: r.urn, type: r.type, name: r.name, change: "delete", paths: [], destructive: destructiveDelete(r) });
         }
     }
+    applyPreviewUnknowns(changes, after, old);
     return changes;
 }
 

@@ -101,4 +101,48 @@ describe("comparePlans: what the engine would do", () => {
         const pw = (length: number) => ({ type: "random:index/randomPassword:RandomPassword", name: "pw", parent: null, urn: `${P}::random:index/randomPassword:RandomPassword::pw`, inputs: { length }, options: NO_OPTIONS });
         expect(comparePlans([pw(32)], [pw(40)])[0].change).toBe("replace");
     });
+
+    it("sees what a preview does with an unknown kubeconfig: the provider, and everything it manages, replaced unless clusterIdentifier is unchanged", () => {
+        const provider = (inputs: Record<string, unknown>) => ({
+            type: "pulumi:providers:kubernetes",
+            name: "k3s-provider",
+            parent: null,
+            urn: `${P}::pulumi:providers:kubernetes::k3s-provider`,
+            inputs: { kubeconfig: "[secret]", ...inputs },
+            inputDependencies: { kubeconfig: ["k3s-kubeconfig"] },
+            options: NO_OPTIONS,
+        });
+        const ns = { type: "kubernetes:core/v1:Namespace", name: "openfaas-ns", parent: null, urn: `${P}::kubernetes:core/v1:Namespace::openfaas-ns`, inputs: { metadata: { name: "openfaas" } }, options: { ...NO_OPTIONS, provider: "k3s-provider" } };
+        const fetch = (create: string, options: Partial<ResourceOptionsRecord> = {}) => cmd("k3s-kubeconfig", { create }, options, null);
+
+        // The kubeconfig step re-runs: its stdout is unknown, the provider replaces, the namespace with it.
+        const rerun = comparePlans([fetch("v1"), provider({}), ns], [fetch("v2"), provider({}), ns]);
+        expect(rerun.map((c) => [c.name, c.change])).toEqual([
+            ["k3s-kubeconfig", "update"],
+            ["k3s-provider", "replace"],
+            ["openfaas-ns", "replace"],
+        ]);
+        expect(rerun[1].reason).toMatch(/kubeconfig comes from k3s-kubeconfig, which is updated.*clusterIdentifier.*the old state has none/);
+        expect(destructiveChanges(rerun).map((c) => c.name)).toEqual(["openfaas-ns"]);
+
+        // Adding clusterIdentifier in the same step is not enough (the engine compares it with the old state).
+        const adding = comparePlans([fetch("v1"), provider({}), ns], [fetch("v2"), provider({ clusterIdentifier: "k3s@h" }), ns]);
+        expect(adding.find((c) => c.name === "openfaas-ns")?.change).toBe("replace");
+
+        // An unchanged identifier makes it an update; the namespace stays.
+        const kept = comparePlans([fetch("v1"), provider({ clusterIdentifier: "k3s@h" }), ns], [fetch("v2"), provider({ clusterIdentifier: "k3s@h" }), ns]);
+        expect(kept.map((c) => [c.name, c.change])).toEqual([
+            ["k3s-kubeconfig", "update"],
+            ["k3s-provider", "update"],
+            ["openfaas-ns", "same"],
+        ]);
+
+        // The step's script changes, but ignoreChanges keeps the old one: nothing is unknown.
+        const ignored = comparePlans([fetch("v1"), provider({}), ns], [fetch("v2", { ignoreChanges: ["create"] }), provider({ clusterIdentifier: "k3s@h" }), ns]);
+        expect(ignored.map((c) => [c.name, c.change])).toEqual([
+            ["k3s-kubeconfig", "same"],
+            ["k3s-provider", "update"],
+            ["openfaas-ns", "same"],
+        ]);
+    });
 });

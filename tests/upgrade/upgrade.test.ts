@@ -36,7 +36,9 @@ describe("upgrades update in place and never replace a host step", () => {
             "sovereign-faas:sshHostKey": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIupgradetest",
             "sovereign-faas:allowedCountries": ["NO"],
         });
-        const changes = upgrade(planProject(dir, deployed), planProject(REPO_ROOT, { ...deployed }));
+        // substituteEnv is new: the baseline refuses it, and the upgrade adds it (its stack.yml substitutes one variable).
+        const { "sovereign-faas:substituteEnv": added, ...before } = deployed;
+        const changes = upgrade(planProject(dir, before), planProject(REPO_ROOT, { ...before, "sovereign-faas:substituteEnv": added }));
         expect(summary(changes).filter((s) => !/: (update|create)$/.test(s))).toEqual([]);
         expect(destructiveChanges(changes)).toEqual([]);
     });

@@ -6,7 +6,7 @@
 set -euo pipefail
 
 cache="${SOVEREIGN_FAAS_VM_CACHE:-$HOME/.cache/sovereign-faas/vm}"
-packages="systemd,systemd-sysv,openssh-server,iproute2,procps,kmod,nftables,linux-image-amd64,initramfs-tools,udev,ifupdown,isc-dhcp-client,sudo,util-linux,netcat-openbsd,e2fsprogs"
+packages="systemd,systemd-sysv,openssh-server,iproute2,procps,kmod,nftables,linux-image-amd64,initramfs-tools,udev,ifupdown,isc-dhcp-client,sudo,util-linux,netcat-openbsd,e2fsprogs,restic,sqlite3,openssh-client"
 
 # The mirror this machine's apt uses (deb822 or one-line format).
 mirror="$( { grep -hsE '^(URIs:|deb )' /etc/apt/sources.list.d/*.sources /etc/apt/sources.list || true; } \
@@ -37,6 +37,11 @@ printf '127.0.0.1 localhost\n127.0.1.1 sovereign-test\n' >"$root/etc/hosts"
 printf '/dev/vda / ext4 rw,relatime 0 1\n/swapfile none swap sw 0 0\n' >"$root/etc/fstab"
 printf 'auto lo\niface lo inet loopback\n\nauto eth0\niface eth0 inet dhcp\n' >"$root/etc/network/interfaces"
 chroot "$root" passwd -l root >/dev/null
+# A second login with passwordless sudo: the components run their scripts through `sudo -n` for
+# any user but root, and the tests run them that way too.
+chroot "$root" useradd --create-home --shell /bin/bash deploy
+printf 'deploy ALL=(ALL) NOPASSWD: ALL\n' >"$root/etc/sudoers.d/deploy"
+chmod 440 "$root/etc/sudoers.d/deploy"
 # A small swap file, so the test can prove the kernel step turns swap off for good. Not zeros:
 # mkfs.ext4 -d stores zero blocks as holes, and the kernel refuses a swap file with holes.
 head -c 64M /dev/zero | tr '\0' '\125' >"$root/swapfile"
@@ -65,7 +70,7 @@ Before=ssh.service
 
 [Service]
 Type=oneshot
-ExecStart=/bin/sh -c 'modprobe qemu_fw_cfg; mkdir -p -m 700 /root/.ssh; cat /sys/firmware/qemu_fw_cfg/by_name/opt/sovereign/authorized_keys/raw > /root/.ssh/authorized_keys; chmod 600 /root/.ssh/authorized_keys'
+ExecStart=/bin/sh -c 'modprobe qemu_fw_cfg; for h in /root /home/deploy; do mkdir -p -m 700 $$h/.ssh; cat /sys/firmware/qemu_fw_cfg/by_name/opt/sovereign/authorized_keys/raw > $$h/.ssh/authorized_keys; chmod 600 $$h/.ssh/authorized_keys; done; chown -R deploy:deploy /home/deploy/.ssh'
 
 [Install]
 WantedBy=multi-user.target

@@ -16,6 +16,7 @@ import {
     renderFirewallScript,
     renderK3sConfig,
     renderK3sInstallScript,
+    renderK3sUninstallScript,
     renderKernelScript,
     renderPreflightScript,
     renderProbeScript,
@@ -61,7 +62,7 @@ function vmEnv(): Record<string, string> {
 }
 
 /** Runs a command in the guest as the components would: the same string, root, key, pinned host key. */
-function ssh(command: string, opts: { key?: string; port?: string; timeoutMs?: number } = {}): { status: number | null; stdout: string; stderr: string; ms: number } {
+function ssh(command: string, opts: { key?: string; port?: string; timeoutMs?: number; user?: string; input?: string | Buffer } = {}): { status: number | null; stdout: string; stderr: string; ms: number } {
     const env = vmEnv();
     const t = Date.now();
     const r = spawnSync(
@@ -73,16 +74,36 @@ function ssh(command: string, opts: { key?: string; port?: string; timeoutMs?: n
             "-o", "StrictHostKeyChecking=yes",
             "-o", "BatchMode=yes",
             "-o", "ConnectTimeout=10", // DEFAULT_DIAL_TIMEOUT_SECONDS of SshConnection
-            "root@127.0.0.1",
+            `${opts.user ?? "root"}@127.0.0.1`,
             command,
         ],
-        { encoding: "utf8", timeout: opts.timeoutMs ?? 600_000 },
+        { encoding: "utf8", timeout: opts.timeoutMs ?? 600_000, ...(opts.input !== undefined ? { input: opts.input } : {}) },
     );
     return { status: r.status, stdout: r.stdout, stderr: r.stderr, ms: Date.now() - t };
 }
 
-function run(script: string, step: string): ReturnType<typeof ssh> {
-    return ssh(remoteInvocation(script, "root", step));
+function run(script: string, step: string, user = "root"): ReturnType<typeof ssh> {
+    return ssh(remoteInvocation(script, user, step), { user });
+}
+
+/** The k3s stand-in of a version (tests/vm/k3s-standin): not K3s, it answers the K3s step's calls. */
+function standIn(version: string): string {
+    const out = path.join(work, `k3s-${version}`);
+    const r = spawnSync("go", ["build", "-trimpath", "-ldflags", `-s -w -X main.version=${version}`, "-o", out, "."], { cwd: path.join(here, "k3s-standin"), encoding: "utf8", env: { ...process.env, CGO_ENABLED: "0" } });
+    if (r.status !== 0) {
+        throw new Error(`building the k3s stand-in failed (it needs go):\n${r.stderr}`);
+    }
+    return out;
+}
+
+/** Puts a binary at /usr/local/bin/k3s the way an operator stages an air-gapped upgrade (a rename, not an overwrite). */
+function stageK3s(binary: string): void {
+    ssh("cat > /tmp/k3s.new && install -m 755 /tmp/k3s.new /usr/local/bin/k3s", { input: fs.readFileSync(binary) });
+}
+
+/** The version of the k3s server process that runs now (its /proc/<pid>/exe). */
+function runningK3s(): string {
+    return ssh('pid="$(systemctl show -p MainPID --value k3s)"; [ "$pid" != 0 ] && "/proc/$pid/exe" --version | awk \'NR==1 {print $3}\'').stdout.trim();
 }
 
 const changes = (stderr: string): number => Number(/done: (\d+) change\(s\)/.exec(stderr)?.[1] ?? -1);
@@ -201,6 +222,16 @@ function main(): void {
         bad.stderr,
     );
 
+    // IPv6: QEMU's user network sends router advertisements; the guest's default route comes from
+    // them. With accept_ra 2 it survives forwarding, which K3s turns on for IPv6 clusters.
+    const ra = ssh("sysctl -n net.ipv6.conf.eth0.accept_ra; cat /etc/sysctl.d/98-sovereign-faas-ipv6-ra.conf; sysctl -qw net.ipv6.conf.all.forwarding=1; sleep 4; ip -6 route show default");
+    check(
+        "kernel: the RA-accepting interface gets accept_ra 2, kept at boot, and its IPv6 default route survives forwarding",
+        ra.stdout.startsWith("2\n") && ra.stdout.includes("net/ipv6/conf/eth0/accept_ra = 2") && /default via fe80::\S+ dev eth0 proto ra/.test(ra.stdout),
+        ra.stdout + ra.stderr,
+    );
+    ssh("sysctl -qw net.ipv6.conf.all.forwarding=0");
+
     // --- firewall ------------------------------------------------------------------------------
     for (const port of [80, 6443, 10250]) {
         listen(port);
@@ -225,6 +256,14 @@ function main(): void {
     check("firewall: a new SSH connection still works", ssh("true").status === 0);
     const f2 = run(fwScript, "firewall");
     check("firewall: a second run changes nothing", f2.status === 0 && changes(f2.stderr) === 0, f2.stderr);
+
+    // The guard also works through sudo, whose env_reset hides SSH_CLIENT from the script.
+    const viaSudo = run(renderFirewallScript({ location, sshSources: ["198.51.100.0/24"], apiSources: ["10.0.2.0/24"], sshPort: 22 }), "firewall", "deploy");
+    check("firewall: through sudo (sshUser deploy), the lock-out guard still finds the client and refuses", viaSudo.status !== 0 && /this SSH client \(10\.0\.2\.2\) is not in sovereign-faas:firewall.sshSources/.test(viaSudo.stderr), viaSudo.stderr);
+    const apiGuard = run(renderFirewallScript({ location, sshSources: ["10.0.2.0/24"], apiSources: ["198.51.100.0/24"], sshPort: 22, requireClientApiAccess: true }), "firewall", "deploy");
+    check("firewall: it refuses rules under which the machine running pulumi up could not reach the API", apiGuard.status !== 0 && /is not in sovereign-faas:firewall.apiSources, so pulumi up on this machine could not reach the Kubernetes API on 6443/.test(apiGuard.stderr), apiGuard.stderr);
+    const sudoOk = run(fwScript, "firewall", "deploy");
+    check("firewall: through sudo with the client in the sources it applies (no change)", sudoOk.status === 0 && changes(sudoOk.stderr) === 0, sudoOk.stderr);
 
     // --- sovereign volumes ---------------------------------------------------------------------
     const volume = { name: "profiles", hostPath: "/data/sovereign/profiles", mountPath: "/data/profiles", readOnly: true, functions: ["user-profile"], owner: 10000, requireEncryption: false };
@@ -252,6 +291,41 @@ function main(): void {
         k3s.status !== 0 && k3s.stderr.includes("air-gapped install: /usr/local/bin/k3s is missing") && cfg.stdout.startsWith("600\n") && cfg.stdout.includes("sovereign-faas.io/jurisdiction=NO"),
         `${k3s.stderr}\n${cfg.stdout}`,
     );
+
+    // The rest of the K3s step with a stand-in for the k3s binary and its installer (K3s itself
+    // cannot be had here): what runs for real is the step's own logic, on a real host.
+    const v5 = "v1.33.5+k3s1";
+    const v6 = "v1.33.6+k3s1";
+    const [bin5, bin6] = [standIn(v5), standIn(v6)];
+    stageK3s(bin5);
+    ssh(`touch ${"/var/lib/rancher/k3s/agent/images/k3s-airgap-images-amd64.tar.zst"}`);
+    ssh("cat > /usr/local/bin/k3s-install.sh", { input: fs.readFileSync(path.join(here, "k3s-standin", "k3s-install.sh")) });
+    const k3sScript = (version: string, extraArgs: Record<string, string> = {}): string =>
+        renderK3sInstallScript({ location, version, config: renderK3sConfig({ host: "127.0.0.1", location, extraArgs }), airgap: true, readyTimeoutSeconds: 60 });
+    t = Date.now();
+    const i1 = run(k3sScript(v5), "k3s");
+    timings["k3s (stand-in), first install"] = `${((Date.now() - t) / 1000).toFixed(1)}s`;
+    check(`k3s (stand-in): installs ${v5} air-gapped, starts it, waits for Ready, kubeconfig 600`, i1.status === 0 && i1.stderr.includes(`K3s ${v5} installed`) && runningK3s() === v5 && ssh("stat -c %a /etc/rancher/k3s/k3s.yaml").stdout.trim() === "600", i1.stderr);
+    const i2 = run(k3sScript(v5), "k3s");
+    check("k3s (stand-in): a second run changes nothing", i2.status === 0 && changes(i2.stderr) === 0, i2.stderr);
+    stageK3s(bin6);
+    const i3 = run(k3sScript(v6), "k3s");
+    check(`k3s (stand-in): an air-gapped upgrade to the staged ${v6} runs the installer and ends with ${v6} running`, i3.status === 0 && i3.stderr.includes(`upgrading K3s in place: ${v5} -> ${v6}`) && runningK3s() === v6, `${i3.stderr}\nrunning: ${runningK3s()}`);
+    // A host upgraded from program 0.1 has no version marker: the staged binary is the new one, the
+    // server still the old one. The step restarts it instead of skipping (0.1 skipped).
+    stageK3s(bin5);
+    ssh("systemctl restart k3s");
+    stageK3s(bin6);
+    ssh("rm -f /var/lib/sovereign-faas/k3s-version");
+    const i4 = run(k3sScript(v6), "k3s");
+    check(`k3s (stand-in): with ${v6} staged but ${v5} still running, the step restarts K3s onto ${v6}`, i4.status === 0 && i4.stderr.includes(`K3s restarted: it ran ${v5}, the installed version is ${v6}`) && runningK3s() === v6, `${i4.stderr}\nrunning: ${runningK3s()}`);
+    const i5 = run(k3sScript(v6, { "cluster-domain": "sovereign.local" }), "k3s");
+    check("k3s (stand-in): a config.yaml change restarts K3s with it", i5.status === 0 && i5.stderr.includes("K3s restarted for the new /etc/rancher/k3s/config.yaml"), i5.stderr);
+    ssh("mkdir -p /data/sovereign/keep && echo kept > /data/sovereign/keep/file");
+    const un = run(renderK3sUninstallScript(location), "k3s-uninstall");
+    check("k3s (stand-in): the uninstall step (uninstallOnDestroy) removes K3s and /var/lib/rancher, and keeps the sovereign data", un.status === 0 && ssh("test ! -e /var/lib/rancher && ! systemctl is-active --quiet k3s && cat /data/sovereign/keep/file").stdout.trim() === "kept", un.stderr);
+    const stepLog = ssh("cat /var/log/sovereign-faas/steps.log").stdout;
+    check("k3s (stand-in): every step wrote its start and end to the host's step log", /k3s started\n.*k3s done: \d+ change\(s\)/.test(stepLog) && stepLog.includes("k3s-uninstall started"), stepLog.slice(-1500));
 
     // --- reboot --------------------------------------------------------------------------------
     t = Date.now();
