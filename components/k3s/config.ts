@@ -1,6 +1,8 @@
+import { X509Certificate } from "crypto";
 import * as yaml from "js-yaml";
 
 import { JURISDICTION_LABEL, Location, REGION_LABEL } from "../shared/labels";
+import { K3sArgValue, MANAGED_K3S_KEYS } from "./flags";
 
 /** The pinned K3s release. A known release of the v1.33 line; bump deliberately (it upgrades in place). */
 export const DEFAULT_K3S_VERSION = "v1.33.5+k3s1";
@@ -12,22 +14,13 @@ export const K3S_KUBECONFIG_PATH = "/etc/rancher/k3s/k3s.yaml";
 export const KUBECONFIG_MODE = "0600";
 /** A pinned K3s version: `v1.33.5+k3s1`. */
 export const K3S_VERSION_PATTERN = /^v\d+\.\d+\.\d+\+k3s\d+$/;
-/** The config keys we own; extraArgs may not override them. */
-export const MANAGED_K3S_KEYS = [
-    "disable",
-    "node-label",
-    "protect-kernel-defaults",
-    "secrets-encryption",
-    "tls-san",
-    "write-kubeconfig-mode",
-] as const;
 
 export interface K3sConfigOptions {
     /** The address clients use; added to the API certificate's SANs. */
     readonly host: string;
     readonly location: Location;
     /** Extra config.yaml keys (flag names without dashes), e.g. `{ "cluster-cidr": "10.42.0.0/16" }`. */
-    readonly extraArgs?: Readonly<Record<string, string | number | boolean | readonly string[]>>;
+    readonly extraArgs?: Readonly<Record<string, K3sArgValue>>;
 }
 
 /**
@@ -60,6 +53,33 @@ export function renderK3sConfig(opts: K3sConfigOptions): string {
         "# Managed by sovereign-faas (pulumi). Local edits are overwritten on the next `pulumi up`.\n" +
         yaml.dump(merged, { sortKeys: true, lineWidth: -1, quotingType: '"' })
     );
+}
+
+/**
+ * When the kubeconfig's client certificate expires (its `client-certificate-data`), or undefined
+ * when it authenticates otherwise. K3s issues client certificates for 365 days and renews them
+ * when it starts within 90 days of expiry (docs.k3s.io/advanced, "Client and Server
+ * certificates"); a copy of the admin kubeconfig, such as the stack's, is not renewed with them.
+ */
+export function kubeconfigClientCertificateExpiry(kubeconfig: string): Date | undefined {
+    const data = /client-certificate-data:\s*([A-Za-z0-9+/=]+)/.exec(kubeconfig)?.[1];
+    if (data === undefined) {
+        return undefined;
+    }
+    try {
+        return new Date(new X509Certificate(Buffer.from(data, "base64")).validTo);
+    } catch {
+        return undefined;
+    }
+}
+
+/**
+ * The drop-in for the flags whose values are secret (K3S_SECRET_DROPIN_PATH): written from the
+ * install step's standard input, never its script, so no credential reaches a command line
+ * (/proc/<pid>/cmdline), the script in the state, or a log.
+ */
+export function renderK3sSecretDropIn(values: Readonly<Record<string, K3sArgValue>>): string {
+    return "# Managed by sovereign-faas (pulumi): secret K3s flags, from the stack's secure config.\n" + yaml.dump(values, { sortKeys: true, lineWidth: -1, quotingType: '"' });
 }
 
 /** Replaces the loopback server address K3s writes with the host clients reach. */

@@ -1,7 +1,8 @@
 import { Location } from "../shared/labels";
-import { renderScript, shellQuote } from "../shared/script";
+import { heredoc, renderScript, shellQuote } from "../shared/script";
 import { INSTALL_FILE_FUNCTION } from "../host/kernel";
 import { K3S_CONFIG_PATH, K3S_KUBECONFIG_PATH } from "./config";
+import { K3S_SECRET_DROPIN_PATH } from "./flags";
 
 /** The upstream installer, fetched only in online mode. */
 export const K3S_INSTALLER_URL = "https://get.k3s.io";
@@ -31,6 +32,12 @@ export interface K3sInstallScriptOptions {
     readonly readyTimeoutSeconds: number;
     /** The node name, when config.yaml sets `node-name`; otherwise the host name. */
     readonly nodeName?: string;
+    /**
+     * Whether the step's standard input carries the secret drop-in (renderK3sSecretDropIn). Without
+     * it, a drop-in left by an earlier run is removed: it is ours, and its flags were removed.
+     * @default false
+     */
+    readonly secretDropIn?: boolean;
 }
 
 /**
@@ -60,13 +67,26 @@ export function renderK3sInstallScript(opts: K3sInstallScriptOptions): string {
 K3S_VERSION=${shellQuote(opts.version)}
 READY_TIMEOUT=${opts.readyTimeoutSeconds}
 
-mkdir -p ${K3S_CONFIG_PATH.slice(0, K3S_CONFIG_PATH.lastIndexOf("/"))} ${AIRGAP_IMAGES_DIR}
+mkdir -p ${K3S_CONFIG_PATH.slice(0, K3S_CONFIG_PATH.lastIndexOf("/"))} ${K3S_SECRET_DROPIN_PATH.slice(0, K3S_SECRET_DROPIN_PATH.lastIndexOf("/"))} ${AIRGAP_IMAGES_DIR}
 config_changed=0
-if install_file ${K3S_CONFIG_PATH} 600 <<'SOVEREIGN_FAAS_FILE'
-${opts.config}SOVEREIGN_FAAS_FILE
+if install_file ${K3S_CONFIG_PATH} 600 ${heredoc(opts.config, "FILE")}
 then
   config_changed=1
 fi
+${
+    opts.secretDropIn === true
+        ? `# The secret flags arrive on standard input, never on a command line.
+secret_dropin="$(cat)"
+if install_file ${K3S_SECRET_DROPIN_PATH} 600 <<<"$secret_dropin"; then
+  config_changed=1
+fi
+unset secret_dropin`
+        : `if [ -e ${K3S_SECRET_DROPIN_PATH} ]; then
+  rm -f ${K3S_SECRET_DROPIN_PATH}
+  changed "removed ${K3S_SECRET_DROPIN_PATH}: no secret K3s flags are configured any more"
+  config_changed=1
+fi`
+}
 
 # What our last install completed with (the marker), else the binary on disk: in air-gapped mode
 # the new binary is staged before the upgrade, so the binary alone cannot say "not installed yet".
@@ -149,15 +169,14 @@ fi`,
 }
 
 /**
- * Renders the script that prints the admin kubeconfig. `installHash` is the hash of the install
- * script it follows, so that every install or upgrade makes this script differ and run again.
+ * Renders the script that prints the admin kubeconfig. It runs once, when the step is created:
+ * see K3sCluster for why it does not run again on an upgrade.
  */
-export function renderKubeconfigScript(location: Location, installHash: string): string {
+export function renderKubeconfigScript(location: Location): string {
     return renderScript({
         step: "kubeconfig",
         location,
-        body: `# Follows the K3s install step ${installHash}.
-[ -r ${K3S_KUBECONFIG_PATH} ] || fail "${K3S_KUBECONFIG_PATH} not found; is K3s installed?"
+        body: `[ -r ${K3S_KUBECONFIG_PATH} ] || fail "${K3S_KUBECONFIG_PATH} not found; is K3s installed?"
 cat ${K3S_KUBECONFIG_PATH}`,
     });
 }

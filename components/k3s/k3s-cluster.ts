@@ -6,8 +6,9 @@ import { Connection } from "../host/connection";
 import { Location } from "../shared/labels";
 import { childOptions } from "../shared/options";
 import { remoteStep } from "../shared/remote-step";
-import { contentHash } from "../shared/script";
-import { DEFAULT_K3S_VERSION, renderK3sConfig, rewriteKubeconfigServer } from "./config";
+import { Problems } from "../shared/validation";
+import { DEFAULT_K3S_VERSION, kubeconfigClientCertificateExpiry, renderK3sConfig, renderK3sSecretDropIn, rewriteKubeconfigServer } from "./config";
+import { K3sArgValue, k3sArgsProblems } from "./flags";
 import {
     DEFAULT_READY_TIMEOUT_SECONDS,
     renderK3sInstallScript,
@@ -38,10 +39,17 @@ export interface K3sClusterArgs {
      */
     readonly airgap?: boolean;
     /**
-     * Extra K3s config.yaml keys. The keys sovereign-faas manages cannot be overridden.
+     * Extra K3s config.yaml keys: flags of `k3s server` by their full names (see flags.ts for the
+     * keys sovereign-faas manages, refuses, or accepts only as secrets).
      * @default {}
      */
-    readonly extraArgs?: Readonly<Record<string, string | number | boolean | readonly string[]>>;
+    readonly extraArgs?: Readonly<Record<string, K3sArgValue>>;
+    /**
+     * K3s flags whose values are secret (e.g. `token`): written to a 0600 drop-in from the install
+     * step's standard input, never into its script, the state's plain inputs or a command line.
+     * @default {}
+     */
+    readonly secretArgs?: Readonly<Record<string, pulumi.Input<K3sArgValue>>>;
     /**
      * Whether deleting this component (`pulumi destroy`, or removing it from the program) runs
      * `k3s-uninstall.sh`, which removes K3s and its datastore under /var/lib/rancher. Off by
@@ -55,6 +63,33 @@ export interface K3sClusterArgs {
      * @default 300 (DEFAULT_READY_TIMEOUT_SECONDS)
      */
     readonly readyTimeoutSeconds?: number;
+}
+
+/** Every problem of a cluster's arguments, before anything is created: its flags, plain and secret. */
+export function validateK3sClusterArgs(args: Pick<K3sClusterArgs, "extraArgs" | "secretArgs">): Problems {
+    const problems = new Problems();
+    problems.addAll(k3sArgsProblems(args.extraArgs ?? {}, "extraArgs"));
+    const secret = args.secretArgs ?? {};
+    // Values that are Outputs are checked by name only here; the program checks their plain text first.
+    const view = Object.fromEntries(Object.entries(secret).map(([k, v]) => [k, pulumi.Output.isInstance(v) || v instanceof Promise ? undefined : v]));
+    problems.addAll(k3sArgsProblems(view, "secretArgs", new Set(Object.keys(secret))));
+    for (const k of Object.keys(secret).filter((k) => Object.prototype.hasOwnProperty.call(args.extraArgs ?? {}, k))) {
+        problems.add(`secretArgs.${k}`, "[secret]", "is given twice, in extraArgs and secretArgs", "keep it in one of them");
+    }
+    return problems;
+}
+
+/** Days before the kubeconfig's client certificate expires from which every run warns. */
+export const KUBECONFIG_EXPIRY_WARNING_DAYS = 30;
+
+/**
+ * The provider's clusterIdentifier: the cluster on this host. pulumi-kubernetes replaces a
+ * provider, and with it every object it manages, when its kubeconfig is unknown during preview,
+ * "unless clusterIdentifier is set and unchanged" (provider/pkg/provider/provider.go DiffConfig).
+ * Another host is another cluster, so the identifier changes with it, and only with it.
+ */
+export function clusterIdentifier(host: string): string {
+    return `sovereign-faas/k3s@${host}`;
 }
 
 /**
@@ -73,11 +108,15 @@ export class K3sCluster extends pulumi.ComponentResource {
     readonly version: string;
     /** The install command, for `dependsOn`. */
     readonly install: command.remote.Command;
+    /** When the kubeconfig's client certificate expires (ISO 8601), or "" when it has none. */
+    readonly kubeconfigExpiresAt: pulumi.Output<string>;
 
     constructor(name: string, args: K3sClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+        validateK3sClusterArgs(args).throwIfAny(`K3sCluster ${name}: invalid arguments`);
         super("sovereign-faas:k3s:K3sCluster", name, {}, opts);
         this.version = args.version ?? DEFAULT_K3S_VERSION;
         this.config = renderK3sConfig({ host: args.host, location: args.location, extraArgs: args.extraArgs });
+        const secretArgs = Object.entries(args.secretArgs ?? {});
         const script = renderK3sInstallScript({
             location: args.location,
             version: this.version,
@@ -86,6 +125,7 @@ export class K3sCluster extends pulumi.ComponentResource {
             channel: args.channel,
             readyTimeoutSeconds: args.readyTimeoutSeconds ?? DEFAULT_READY_TIMEOUT_SECONDS,
             ...(typeof args.extraArgs?.["node-name"] === "string" ? { nodeName: args.extraArgs["node-name"] } : {}),
+            secretDropIn: secretArgs.length > 0,
         });
         this.install = remoteStep(
             `${name}-install`,
@@ -94,30 +134,51 @@ export class K3sCluster extends pulumi.ComponentResource {
                 user: args.user,
                 step: "k3s",
                 script,
+                ...(secretArgs.length > 0
+                    ? { stdin: pulumi.secret(pulumi.all(Object.fromEntries(secretArgs)).apply((values) => renderK3sSecretDropIn(values as Record<string, K3sArgValue>))) }
+                    : {}),
                 ...(args.uninstallOnDestroy === true ? { deleteScript: { step: "k3s-uninstall", script: renderK3sUninstallScript(args.location) } } : {}),
             },
             childOptions(this, opts),
         );
-        // Re-read after every install or upgrade: the script names the install script's hash, so a
-        // changed install changes this step's input too, and it runs again as an update.
+        // The kubeconfig is read once, when the step is created, and kept in the state. Re-reading it
+        // on an upgrade would make it unknown while the engine previews, and an unknown kubeconfig
+        // makes the provider plan its own replacement and that of every object in the cluster
+        // (clusterIdentifier prevents that only once it is in the state: stacks of program 0.1 have
+        // none). `ignoreChanges` keeps the step's first script: a change to it never re-runs it.
+        // To re-read it (a renewed client certificate): pulumi up --replace <this step's URN>.
         const fetch = remoteStep(
             `${name}-kubeconfig`,
             {
                 connection: args.connection,
                 user: args.user,
                 step: "kubeconfig",
-                script: renderKubeconfigScript(args.location, contentHash(script)),
+                script: renderKubeconfigScript(args.location),
                 // Only stderr goes to the log: stdout is the cluster-admin credential.
                 logging: "stderr",
             },
-            childOptions(this, opts, { additionalSecretOutputs: ["stdout"], dependsOn: [this.install] }),
+            childOptions(this, opts, { additionalSecretOutputs: ["stdout"], dependsOn: [this.install], ignoreChanges: ["create", "update"] }),
         );
         this.kubeconfig = pulumi.secret(fetch.stdout.apply((text) => rewriteKubeconfigServer(text, args.host)));
+        this.kubeconfigExpiresAt = pulumi.all([pulumi.unsecret(fetch.stdout), fetch.urn]).apply(([text, urn]) => {
+            const expiry = kubeconfigClientCertificateExpiry(text);
+            if (expiry === undefined) {
+                return "";
+            }
+            const days = Math.floor((expiry.getTime() - Date.now()) / 86_400_000);
+            if (days <= KUBECONFIG_EXPIRY_WARNING_DAYS) {
+                void pulumi.log.warn(
+                    `the kubeconfig in this stack's state ${days < 0 ? "expired" : `expires in ${days} day(s)`}, on ${expiry.toISOString()}: K3s renews its certificates when it starts within 90 days of expiry, but not the stack's copy. Restart K3s on the host if it has not renewed, then re-read it: pulumi up --replace '${urn}'`,
+                    this,
+                );
+            }
+            return expiry.toISOString();
+        });
         this.provider = new k8s.Provider(
             `${name}-provider`,
-            { kubeconfig: this.kubeconfig },
+            { kubeconfig: this.kubeconfig, clusterIdentifier: clusterIdentifier(args.host) },
             { parent: this, dependsOn: [fetch] },
         );
-        this.registerOutputs({ kubeconfig: this.kubeconfig, version: this.version });
+        this.registerOutputs({ kubeconfig: this.kubeconfig, kubeconfigExpiresAt: this.kubeconfigExpiresAt, version: this.version });
     }
 }

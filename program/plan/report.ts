@@ -14,7 +14,7 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 
-import { dig, HELM_RELEASE, k3sConfigOf, LOCATION_STAMP, PackConfig, podTemplate, PolicyResult, remoteStep, ResourceView, Rule } from "../../policies/rules";
+import { datastoreHosts, dig, HELM_RELEASE, K3S_DEFAULT_S3_ENDPOINT, k3sSettingsOf, LOCATION_STAMP, PackConfig, podTemplate, PolicyResult, remoteStep, ResourceView, Rule } from "../../policies/rules";
 import { ResourceRecord } from "./recorder";
 
 /** What made the report and from what. */
@@ -152,20 +152,26 @@ function clusterOf(k3s: ResourceRecord | undefined, where: Where): Evidence["clu
     if (k3s === undefined) {
         return undefined;
     }
-    const cfg = k3sConfigOf(view(k3s)) ?? {};
+    // The plain inputs show the secret drop-in too; a secret value is named, never shown.
+    const settings = k3sSettingsOf({ type: k3s.type, name: k3s.name, props: k3s.plainInputs ?? k3s.inputs });
+    const cfg = settings?.config ?? {};
+    const shown = (key: string): string => (settings?.secretKeys.has(key) === true ? "(named in a secret value)" : String(cfg[key]).replace(/\/\/[^@/]*@/, "//[credentials]@"));
     const dataDir = typeof cfg["data-dir"] === "string" ? cfg["data-dir"] : "/var/lib/rancher/k3s";
     const endpoint = cfg["datastore-endpoint"];
-    const etcd = cfg["cluster-init"] === true || typeof cfg.server === "string";
+    const etcd = cfg["cluster-init"] === true || cfg["cluster-init"] === "true" || typeof cfg.server === "string";
     const datastore =
-        typeof endpoint === "string" && endpoint !== ""
-            ? `external datastore ${endpoint.replace(/\/\/[^@/]*@/, "//[credentials]@")}`
-            : etcd
-              ? `embedded etcd in ${dataDir}/server/db/etcd on ${where.host} (${where.country})`
-              : `SQLite (kine) in ${dataDir}/server/db/state.db on ${where.host} (${where.country})`;
+        typeof endpoint === "string" && endpoint !== "" && !datastoreHosts(endpoint).local
+            ? `external datastore at ${shown("datastore-endpoint")}`
+            : typeof cfg.server === "string"
+              ? `the datastore of the server it joins, ${shown("server")}`
+              : etcd
+                ? `embedded etcd in ${dataDir}/server/db/etcd on ${where.host} (${where.country})`
+                : `SQLite (kine) in ${typeof endpoint === "string" && endpoint !== "" ? shown("datastore-endpoint") : `${dataDir}/server/db/state.db`} on ${where.host} (${where.country})`;
+    const s3 = cfg["etcd-s3"] === true || cfg["etcd-s3"] === "true";
     const snapshots = !etcd
         ? "none: K3s takes no snapshots of SQLite (copies are the backups' job)"
-        : cfg["etcd-s3"] === true
-          ? `etcd snapshots in ${String(cfg["etcd-snapshot-dir"] ?? `${dataDir}/server/db/snapshots`)} and on S3 at ${String(cfg["etcd-s3-endpoint"] ?? "s3.amazonaws.com (the K3s default)")}, bucket ${String(cfg["etcd-s3-bucket"] ?? "(unset)")}`
+        : s3
+          ? `etcd snapshots in ${String(cfg["etcd-snapshot-dir"] ?? `${dataDir}/server/db/snapshots`)} and on S3 at ${cfg["etcd-s3-endpoint"] !== undefined ? shown("etcd-s3-endpoint") : `${K3S_DEFAULT_S3_ENDPOINT} (the K3s default)`}, bucket ${cfg["etcd-s3-bucket"] !== undefined ? shown("etcd-s3-bucket") : "(unset)"}`
           : `etcd snapshots in ${String(cfg["etcd-snapshot-dir"] ?? `${dataDir}/server/db/snapshots`)} on ${where.host}`;
     const version = /\nK3S_VERSION=(\S+)/.exec(String(k3s.inputs.create))?.[1];
     return { ...(version !== undefined ? { version } : {}), datastore, snapshots, secretsEncryption: cfg["secrets-encryption"] === true, dataDir };
@@ -184,18 +190,18 @@ function imagesOf(records: readonly ResourceRecord[]): Evidence["images"] {
         }
         if (r.type === HELM_RELEASE) {
             const chart = String(r.inputs.chart);
-            const walk = (v: unknown, at: string): void => {
-                if (v !== null && typeof v === "object" && !Array.isArray(v)) {
+            const walk = (v: unknown, at: string, depth: number): void => {
+                if (v !== null && typeof v === "object" && !Array.isArray(v) && depth <= 64) {
                     for (const [k, child] of Object.entries(v)) {
                         if (k === "image" && typeof child === "string") {
                             out.push({ image: child, registry: registryOf(child), usedBy: `${r.name} (values.${at}${at ? "." : ""}image)` });
                         } else {
-                            walk(child, at === "" ? k : `${at}.${k}`);
+                            walk(child, at === "" ? k : `${at}.${k}`, depth + 1);
                         }
                     }
                 }
             };
-            walk(r.inputs.values, "");
+            walk(r.inputs.values, "", 0);
             out.push({ image: `the ${chart} chart's default images`, registry: "the chart's own (not resolved offline)", usedBy: r.name });
         }
     }
