@@ -1,4 +1,5 @@
-import { EnforcementLevel, PackConfig, ResourceView, Rule } from "./types";
+import { DEFAULT_CONFIG, PackSettings } from "./config";
+import { EnforcementLevel, ResourceView, Rule } from "./types";
 
 /** One verdict line of policy.json. */
 export interface PolicyResult {
@@ -9,14 +10,19 @@ export interface PolicyResult {
     readonly message: string;
 }
 
-/** Runs the rules over resources, the way CrossGuard would. Disabled rules are skipped. */
-export function evaluateRules(rules: readonly Rule[], resources: readonly ResourceView[], config: PackConfig, levels: Readonly<Record<string, EnforcementLevel>> = {}): PolicyResult[] {
+/**
+ * Runs the rules over resources, the way CrossGuard would: each rule at its level, with its own
+ * settings. Disabled rules are skipped; a rule missing from `pack` runs at its default level with
+ * the default settings.
+ */
+export function evaluateRules(rules: readonly Rule[], resources: readonly ResourceView[], pack: Partial<PackSettings> = {}): PolicyResult[] {
     const results: PolicyResult[] = [];
     for (const rule of rules) {
-        const level = levels[rule.name] ?? levels.all ?? rule.enforcementLevel;
+        const level = pack.levels?.[rule.name] ?? rule.enforcementLevel;
         if (level === "disabled") {
             continue;
         }
+        const config = pack.settings?.[rule.name] ?? DEFAULT_CONFIG;
         if (rule.checkResource !== undefined) {
             for (const r of resources) {
                 for (const message of rule.checkResource(r, config)) {

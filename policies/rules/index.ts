@@ -1,20 +1,25 @@
 /** Every rule of the pack, in the order they are reported. */
 import { functionLimitsSet, ingressTlsRequired, noForeignDataEndpoints, queueDataLocal } from "./data-rules";
-import { hostInAllowedCountry, hostpathUnderSovereignRoot, kubeconfigPrivate, sovereignNodeLabels, sovereignWorkloadsPinned } from "./location-rules";
+import { k3sStateLocal } from "./k3s-rules";
+import { hostInAllowedCountry, hostpathUnderSovereignRoot, kubeconfigPrivate, noPinningAbroad, sovereignNodeLabels, sovereignWorkloadsPinned } from "./location-rules";
 import { Rule } from "./types";
 
 export * from "./config";
 export * from "./data-rules";
+export * from "./endpoints";
 export * from "./evaluate";
 export * from "./inspect";
+export * from "./k3s-rules";
 export * from "./location-rules";
 export * from "./types";
 
 export const RULES: readonly Rule[] = [
     hostInAllowedCountry,
     sovereignNodeLabels,
+    k3sStateLocal,
     hostpathUnderSovereignRoot,
     sovereignWorkloadsPinned,
+    noPinningAbroad,
     noForeignDataEndpoints,
     queueDataLocal,
     ingressTlsRequired,

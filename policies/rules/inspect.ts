@@ -122,7 +122,7 @@ export function k3sConfigOf(r: ResourceView): Record<string, unknown> | undefine
     if (r.type !== REMOTE_COMMAND || typeof r.props.create !== "string") {
         return undefined;
     }
-    const m = new RegExp(`install_file ${K3S_CONFIG_PATH.replace(/[.]/g, "\\.")} \\d+ <<'([A-Z_]+)'\\n([\\s\\S]*?)\\n\\1\\n`).exec(r.props.create);
+    const m = new RegExp(`install_file ${K3S_CONFIG_PATH.replace(/[.]/g, "\\.")} \\d+ <<'([A-Za-z0-9_]+)'\\n([\\s\\S]*?)\\n\\1\\n`).exec(r.props.create);
     if (m === null) {
         return undefined;
     }

@@ -1,5 +1,5 @@
-import { isUnknown, PackConfig, ResourceView, Rule } from "./types";
-import { dig, JURISDICTION_LABEL, REGION_LABEL, REMOTE_COMMAND, hostPathsOf, locationStamp, podTemplate, regionAllowed, remoteStep, underRoot } from "./inspect";
+import { isObject, isUnknown, PackConfig, ResourceView, Rule } from "./types";
+import { dig, HELM_RELEASE, JURISDICTION_LABEL, REGION_LABEL, REMOTE_COMMAND, hostPathsOf, locationStamp, podTemplate, regionAllowed, remoteStep, underRoot } from "./inspect";
 
 function describeAllowed(config: PackConfig): string {
     return config.allowedRegions.length > 0 ? `regions ${config.allowedRegions.join(", ")}` : `a region of ${config.allowedCountries.join(", ")}`;
@@ -9,6 +9,7 @@ export const hostInAllowedCountry: Rule = {
     name: "host-in-allowed-country",
     description: "Checks whether every host the stack bootstraps over SSH declares a country and region inside the allow-lists.",
     enforcementLevel: "mandatory",
+    settings: ["allowedCountries", "allowedRegions"],
     checkResource(r, config) {
         if (r.type !== REMOTE_COMMAND || isUnknown(r.props.create)) {
             return [];
@@ -53,6 +54,7 @@ export const sovereignNodeLabels: Rule = {
     name: "sovereign-node-labels",
     description: "Checks whether the Kubernetes node the stack installs carries the region and jurisdiction labels of an allowed location.",
     enforcementLevel: "mandatory",
+    settings: ["allowedCountries", "allowedRegions"],
     checkResource(r, config) {
         const script = k3sConfig(r);
         if (script === undefined) {
@@ -76,6 +78,7 @@ export const kubeconfigPrivate: Rule = {
     name: "kubeconfig-private",
     description: "Checks whether the K3s admin kubeconfig is written with a mode no wider than 0600.",
     enforcementLevel: "mandatory",
+    settings: [],
     checkResource(r) {
         const script = k3sConfig(r);
         if (script === undefined) {
@@ -94,6 +97,7 @@ export const hostpathUnderSovereignRoot: Rule = {
     name: "hostpath-under-sovereign-root",
     description: "Checks whether every hostPath volume is a Directory under a sovereign root, mounted read-only unless declared writable.",
     enforcementLevel: "mandatory",
+    settings: ["sovereignRoots"],
     checkResource(r, config) {
         const out: string[] = [];
         if (r.type === "kubernetes:core/v1:PersistentVolume") {
@@ -155,6 +159,7 @@ export const sovereignWorkloadsPinned: Rule = {
     name: "sovereign-workloads-pinned",
     description: "Checks whether every pod that mounts sovereign data is pinned to nodes of an allowed region and jurisdiction.",
     enforcementLevel: "mandatory",
+    settings: ["sovereignRoots", "allowedCountries", "allowedRegions"],
     checkResource(r, config) {
         const pod = podTemplate(r);
         if (pod === undefined) {
@@ -175,6 +180,88 @@ export const sovereignWorkloadsPinned: Rule = {
         }
         if (countries.length === 0 || !countries.every((v) => config.allowedCountries.includes(v))) {
             out.push(`${r.name} mounts sovereign data and must be pinned to ${JURISDICTION_LABEL} in ${config.allowedCountries.join(", ")}; it has ${JSON.stringify(countries)}.`);
+        }
+        return out;
+    },
+};
+
+/** Every value a placement (nodeSelector, or any node affinity term, required or preferred) gives a label. */
+function placementValues(spec: unknown, label: string): string[] {
+    const out: string[] = [];
+    const selector = dig(spec, "nodeSelector");
+    if (isObject(selector) && typeof selector[label] === "string") {
+        out.push(selector[label] as string);
+    }
+    const affinity = dig(spec, "affinity", "nodeAffinity");
+    const terms = [
+        ...((dig(affinity, "requiredDuringSchedulingIgnoredDuringExecution", "nodeSelectorTerms") as unknown[] | undefined) ?? []),
+        ...(((dig(affinity, "preferredDuringSchedulingIgnoredDuringExecution") as unknown[] | undefined) ?? []).map((p) => dig(p, "preference"))),
+    ];
+    for (const term of Array.isArray(terms) ? terms : []) {
+        for (const e of [...((dig(term, "matchExpressions") as unknown[] | undefined) ?? []), ...((dig(term, "matchFields") as unknown[] | undefined) ?? [])]) {
+            if (dig(e, "key") === label && ["In", "NotIn"].includes(String(dig(e, "operator"))) && Array.isArray(dig(e, "values"))) {
+                if (dig(e, "operator") === "In") {
+                    out.push(...(dig(e, "values") as unknown[]).map(String));
+                }
+            }
+        }
+    }
+    return out;
+}
+
+/**
+ * Every place in a Helm release's values that schedules pods (`nodeSelector`, `affinity`, at any
+ * depth: charts read them at the top and per component), as a spec-like object.
+ */
+function helmPlacements(values: unknown): Array<{ at: string; spec: Record<string, unknown> }> {
+    const out: Array<{ at: string; spec: Record<string, unknown> }> = [];
+    let budget = 100_000;
+    const seen = new WeakSet<object>();
+    const walk = (v: unknown, at: string, depth: number): void => {
+        if (--budget < 0 || depth > 64 || !isObject(v) || seen.has(v)) {
+            return;
+        }
+        seen.add(v);
+        if (isObject(v.nodeSelector) || isObject(v.affinity)) {
+            out.push({ at: at === "" ? "values" : `values.${at}`, spec: v });
+        }
+        for (const [k, child] of Object.entries(v)) {
+            if (k !== "nodeSelector" && k !== "affinity") {
+                walk(child, at === "" ? k : `${at}.${k}`, depth + 1);
+            }
+        }
+    };
+    walk(values, "", 0);
+    return out;
+}
+
+export const noPinningAbroad: Rule = {
+    name: "no-pinning-abroad",
+    description:
+        "Checks whether any pod template or Helm release pins workloads (nodeSelector or node affinity) to a region or jurisdiction outside the allowed ones; a workload pinned abroad runs nowhere here, or on a foreign node that joins later.",
+    enforcementLevel: "mandatory",
+    settings: ["allowedCountries", "allowedRegions"],
+    checkResource(r, config) {
+        const places: Array<{ at: string; spec: unknown }> = [];
+        const pod = podTemplate(r);
+        if (pod !== undefined) {
+            places.push({ at: "its pod template", spec: pod.spec });
+        }
+        if (r.type === HELM_RELEASE) {
+            places.push(...helmPlacements(r.props.values));
+        }
+        const out: string[] = [];
+        for (const { at, spec } of places) {
+            for (const v of placementValues(spec, JURISDICTION_LABEL)) {
+                if (!config.allowedCountries.includes(v)) {
+                    out.push(`${r.name} must not pin workloads abroad: ${at} asks for ${JURISDICTION_LABEL}=${v}, outside ${config.allowedCountries.join(", ")}.`);
+                }
+            }
+            for (const v of placementValues(spec, REGION_LABEL)) {
+                if (!regionAllowed(v, config.allowedCountries, config.allowedRegions)) {
+                    out.push(`${r.name} must not pin workloads abroad: ${at} asks for ${REGION_LABEL}=${v}, outside ${describeAllowed(config)}.`);
+                }
+            }
         }
         return out;
     },

@@ -38,6 +38,8 @@ export interface Rule {
     /** "Checks whether ...". */
     readonly description: string;
     readonly enforcementLevel: EnforcementLevel;
+    /** The pack settings this rule reads: the only ones its `--policy-pack-config` entry may give. */
+    readonly settings: readonly (keyof PackConfig)[];
     /** Judges one resource; returns "X must ..." messages. */
     readonly checkResource?: (r: ResourceView, config: PackConfig) => string[];
     /** Judges the whole stack (rules that relate resources). */

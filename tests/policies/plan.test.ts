@@ -2,7 +2,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 
-import { planStack, planWithConfig, prodConfig } from "../helpers/plan";
+import { planStack, planWithConfig, prodConfig, REPO_ROOT } from "../helpers/plan";
+import { RULES } from "../../policies/rules";
 
 describe("npm run plan: policies and the sovereignty report", () => {
     const prod = planStack("prod");
@@ -40,7 +41,7 @@ describe("npm run plan: policies and the sovereignty report", () => {
         expect(json.meta).toEqual(expect.objectContaining({ stack: "prod", library: expect.stringMatching(/^sovereign-faas \d+\.\d+\.\d+$/), configHash: expect.stringMatching(/^[0-9a-f]{64}$/), production: { production: true, why: "the stack is named prod" } }));
         expect(Date.parse(json.meta.generatedAt)).not.toBeNaN();
         expect(json.images).toEqual(expect.arrayContaining([{ image: "ghcr.io/example-no/user-profile:1.0.0", registry: "ghcr.io", usedBy: "functions-user-profile" }]));
-        expect(json.policies.rules).toHaveLength(9);
+        expect(json.policies.rules).toHaveLength(RULES.length);
         expect(md).toContain("## Where the data lives");
         expect(md).toContain("| sovereign volume (host directory) | user-profiles | 192.0.2.10 | NO | NO-03 | /data/sovereign/user-profiles |");
         expect(md).toContain("**Policy verdicts.** All policies pass.");
@@ -62,10 +63,11 @@ describe("npm run plan: policies and the sovereignty report", () => {
     });
 
     it("an S3 endpoint in a function's environment fails: exit 1, naming the rule", () => {
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sfaas-s3-"));
-        const file = path.join(dir, "stack.yml");
+        // Inside the project, by a relative path: the stack file is confined to the project.
+        const dir = fs.mkdtempSync(path.join(REPO_ROOT, "tests", "policies", ".tmp-s3-"));
+        const file = path.relative(REPO_ROOT, path.join(dir, "stack.yml"));
         fs.writeFileSync(
-            file,
+            path.join(REPO_ROOT, file),
             "version: 1.0\nprovider:\n  name: openfaas\nfunctions:\n  user-profile:\n    image: x/p:1\n    environment:\n      BUCKET: https://s3.eu-central-1.amazonaws.com/profiles\n",
         );
         const r = planWithConfig({ ...prodConfig(), "sovereign-faas:functions": file, "sovereign-faas:functionSecrets": {} });
@@ -78,7 +80,7 @@ describe("npm run plan: policies and the sovereignty report", () => {
 
     it("a policy pack config can lower a rule to advisory: exit 0, the finding still recorded", () => {
         const cfg = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "sfaas-pc-")), "policy-config.json");
-        fs.writeFileSync(cfg, JSON.stringify({ "host-in-allowed-country": "advisory", "sovereign-node-labels": "advisory", "sovereign-workloads-pinned": "advisory" }));
+        fs.writeFileSync(cfg, JSON.stringify({ "host-in-allowed-country": "advisory", "sovereign-node-labels": "advisory", "sovereign-workloads-pinned": "advisory", "no-pinning-abroad": "advisory" }));
         const r = planWithConfig(
             { ...prodConfig(), "sovereign-faas:allowedCountries": ["NO", "DE"], "sovereign-faas:location": { country: "DE", region: "DE-BE" } },
             {},

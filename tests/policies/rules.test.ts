@@ -7,6 +7,7 @@ import {
     evaluateRules,
     hostsIn,
     parsePackConfig,
+    PackConfig,
     resolveConfig,
     ResourceView,
     RULES,
@@ -67,7 +68,9 @@ function baseline(): ResourceView[] {
     ];
 }
 
-const messages = (resources: ResourceView[], config = DEFAULT_CONFIG): string[] => evaluateRules(RULES, resources, config).map((r) => `${r.policy}: ${r.message}`);
+/** Every rule with the same settings. */
+const everyRule = (config: PackConfig) => ({ settings: Object.fromEntries(RULES.map((r) => [r.name, config])) });
+const messages = (resources: ResourceView[], config = DEFAULT_CONFIG): string[] => evaluateRules(RULES, resources, everyRule(config)).map((r) => `${r.policy}: ${r.message}`);
 
 function mutate(edit: (rs: Record<string, any>) => void): string[] {
     const rs = clone(baseline());
@@ -82,7 +85,7 @@ describe("policy rules", () => {
 
     it("has kebab-case names, 'Checks whether' descriptions, mandatory location rules", () => {
         for (const r of RULES) {
-            expect(r.name).toMatch(/^[a-z]+(-[a-z]+)*$/);
+            expect(r.name).toMatch(/^[a-z0-9]+(-[a-z0-9]+)*$/);
             expect(r.description.startsWith("Checks whether")).toBe(true);
         }
         expect(RULES.filter((r) => r.enforcementLevel !== "mandatory")).toEqual([]);
@@ -171,7 +174,8 @@ describe("policy rules", () => {
             }),
         ).toEqual([
             "no-foreign-data-endpoints: functions-user-profile must not send data outside the allowed jurisdiction: env BUCKET of container user-profile points at s3.eu-central-1.amazonaws.com is foreign storage (amazonaws.com).",
-            "no-foreign-data-endpoints: s must not send data outside the allowed jurisdiction: data.g points at storage.googleapis.com is foreign storage (storage.googleapis.com).",
+            // A Secret's host is part of the secret: the message names the field and the rule only.
+            "no-foreign-data-endpoints: s must not send data outside the allowed jurisdiction: data.g (secret) points at foreign storage (host not shown).",
             "no-foreign-data-endpoints: openfaas must not send data outside the allowed jurisdiction: values.eventSubscription.endpoint points at hooks.example.com is outside the allowed domains (.no).",
         ]);
     });
@@ -180,7 +184,9 @@ describe("policy rules", () => {
         expect(endpointProblem("bucket.s3.amazonaws.com", resolveConfig({ allowedEgressDomains: [".com"] }))).toBe("bucket.s3.amazonaws.com is foreign storage (amazonaws.com)");
         expect(hostsIn("1.2.3")).toEqual([]);
         expect(hostsIn("v1.33.5+k3s1")).toEqual([]);
-        expect(hostsIn("nats.openfaas")).toEqual(["nats.openfaas"]);
+        // A bare word with a suffix the Public Suffix List does not list cannot resolve publicly: not a host.
+        expect(hostsIn("nats.openfaas")).toEqual([]);
+        expect(hostsIn("nats://nats.openfaas:4222")).toEqual(["nats.openfaas"]);
         expect(endpointProblem("nats.openfaas", DEFAULT_CONFIG)).toBeUndefined();
         expect(endpointProblem("db.prod.svc.cluster.local", DEFAULT_CONFIG)).toBeUndefined();
     });
@@ -234,13 +240,16 @@ describe("pack config", () => {
     });
 
     it("reads --policy-pack-config documents: levels and settings", () => {
-        const { config, levels } = parsePackConfig({ "function-limits-set": "advisory", "host-in-allowed-country": { enforcementLevel: "mandatory", allowedCountries: ["NO", "SE"] } });
-        expect(levels).toEqual({ "function-limits-set": "advisory", "host-in-allowed-country": "mandatory" });
-        expect(config.allowedCountries).toEqual(["NO", "SE"]);
+        const pack = parsePackConfig({ "function-limits-set": "advisory", "host-in-allowed-country": { enforcementLevel: "mandatory", allowedCountries: ["NO", "SE"] } }, RULES);
+        expect(pack.problems).toEqual([]);
+        expect(pack.levels).toEqual(expect.objectContaining({ "function-limits-set": "advisory", "host-in-allowed-country": "mandatory" }));
+        expect(pack.settings["host-in-allowed-country"].allowedCountries).toEqual(["NO", "SE"]);
+        // Scoped: the other rules keep the default.
+        expect(pack.settings["sovereign-node-labels"].allowedCountries).toEqual(["NO"]);
         const rs = clone(baseline());
         delete (rs[2].props as any).spec.template.spec.containers[0].resources.limits.cpu;
-        expect(evaluateRules(RULES, rs, config, levels).map((r) => r.enforcementLevel)).toEqual(["advisory"]);
-        expect(evaluateRules(RULES, rs, config, { "function-limits-set": "disabled" })).toEqual([]);
+        expect(evaluateRules(RULES, rs, pack).map((r) => r.enforcementLevel)).toEqual(["advisory"]);
+        expect(evaluateRules(RULES, rs, { levels: { "function-limits-set": "disabled" } })).toEqual([]);
     });
 
     it("policies/index.ts only constructs the pack", () => {
@@ -248,7 +257,12 @@ describe("pack config", () => {
             .readFileSync(path.join(REPO_ROOT, "policies", "index.ts"), "utf8")
             .split("\n")
             .filter((l) => l.trim() !== "" && !l.trim().startsWith("//"));
-        expect(code).toEqual(['import { PolicyPack } from "@pulumi/policy";', 'import { policies } from "./crossguard";', 'new PolicyPack("sovereign-faas-norway", { policies });']);
+        expect(code).toEqual([
+            'import { PolicyPack } from "@pulumi/policy";',
+            'import { guardConfigure, policies } from "./crossguard";',
+            'guardConfigure(require(require.resolve("@grpc/grpc-js", { paths: [require.resolve("@pulumi/policy")] })).Server);',
+            'new PolicyPack("sovereign-faas-norway", { policies });',
+        ]);
     });
 
     it("the rules import nothing from the library, and the library nothing from the pack", () => {
