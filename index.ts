@@ -7,11 +7,11 @@ import * as pulumi from "@pulumi/pulumi";
 
 import { SovereignFaasPlatform } from "./components";
 import { parseStackConfig, platformArgs, StackConfig } from "./program/config";
-import { asRunError, readRawConfig } from "./program/load";
+import { asRunError, readRawConfig, readSecretPaths } from "./program/load";
 
 function loadConfig(): StackConfig {
     try {
-        return parseStackConfig(readRawConfig(), { rootDir: __dirname, env: process.env });
+        return parseStackConfig(readRawConfig(), { rootDir: __dirname, env: process.env, secretPaths: readSecretPaths(__dirname) });
     } catch (err) {
         throw asRunError(err);
     }
@@ -30,6 +30,7 @@ export const preflightReport = platform.preflight.report;
 export const sysctlProfile = platform.kernel.profile;
 export const k3sVersion = platform.cluster.version;
 export const kubeconfig = platform.kubeconfig;
+export const kubeconfigExpiresAt = platform.cluster.kubeconfigExpiresAt;
 export const openfaasEdition = config.openfaas.edition;
 export const gatewayUrl = platform.openfaas.gatewayUrl;
 export const asyncUrlPattern = platform.queues.asyncUrlPattern;

@@ -5,7 +5,8 @@
  */
 export * from "./config";
 export * from "./config-reader";
-export { asRunError, readRawConfig } from "./load";
+export { asRunError, readRawConfig, readSecretPaths } from "./load";
+export * from "./secure-leaves";
 export { comparePlans, destructiveChanges } from "./plan/compare";
 export type { ResourceChange } from "./plan/compare";
 export { EXIT_BUG, EXIT_INVALID, EXIT_OK, EXIT_POLICY, runPlan, summaryLine } from "./plan/run-plan";

@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 
 import { ValidationError } from "../components";
 import { PROJECT, RawConfig } from "./config-reader";
+import { readSecureLeafPaths } from "./secure-leaves";
 
 /**
  * All `sovereign-faas:*` keys, by short name. Which values are secret is decided by our schema
@@ -21,6 +22,25 @@ export function readRawConfig(): RawConfig {
         }
     }
     return raw;
+}
+
+/**
+ * Where this stack's secure values are, as config paths (`k3s.extraArgs.token`): the secure
+ * leaves of the stack file in `dir`, and every key the runtime marks secret whose leaves the
+ * file does not show (then the whole key counts as secret).
+ */
+export function readSecretPaths(dir: string): string[] {
+    const leaves = readSecureLeafPaths(dir, pulumi.getStack()) ?? [];
+    // @pulumi/pulumi runtime/config.js isConfigSecret (marked internal; PULUMI_CONFIG_SECRET_KEYS).
+    const isSecret = (pulumi.runtime as unknown as { isConfigSecret?: (k: string) => boolean }).isConfigSecret;
+    const out = new Set(leaves);
+    for (const key of Object.keys(readRawConfig())) {
+        const covered = leaves.some((l) => l === key || l.startsWith(`${key}.`) || l.startsWith(`${key}[`));
+        if (!covered && isSecret?.(`${PROJECT}:${key}`) === true) {
+            out.add(key);
+        }
+    }
+    return [...out].sort();
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * Records every resource a program registers under Pulumi mocks, as the plan's
- * `{ type, name, parent, inputs, dependsOn, urn, options }` objects. Secrets are recorded as
+ * `{ type, name, parent, inputs, dependsOn, inputDependencies, urn, options }` objects. Secrets are recorded as
  * "[secret]" straight from the wire format, so nothing secret can leak into a plan file or a test
  * snapshot. The options include those an SDK injects on its own (`@pulumi/command` adds
  * `replaceOnChanges: ["triggers[*]"]` to every remote Command), because those decide whether the
@@ -34,11 +34,24 @@ export interface ResourceRecord {
     readonly inputs: Record<string, unknown>;
     /** Names of the resources this one waits for (explicit dependsOn and input dependencies). */
     readonly dependsOn: string[];
+    /**
+     * For each input, the names of the resources its value comes from (the request's
+     * propertyDependencies). While the engine previews, an input that comes from a resource being
+     * created, updated or replaced is unknown; the comparison uses this to see what a provider
+     * decides on unknown inputs (a Kubernetes provider replaces on an unknown kubeconfig).
+     */
+    readonly inputDependencies: Record<string, string[]>;
     /** The URN the engine gives it: its parents' types joined by `$`, then its own. */
     readonly urn: string;
     readonly options: ResourceOptionsRecord;
     /** Whether the resource is a provider resource (true) or a component (false). */
     readonly custom: boolean;
+    /**
+     * The inputs with secrets in plain text, in memory only (never written to a file): the policy
+     * rules judge secrets too, as CrossGuard does (it receives them unwrapped). Unknowns stay
+     * "[unknown]". Not enumerable: JSON.stringify of a record never shows them.
+     */
+    readonly plainInputs: Record<string, unknown>;
 }
 
 export const SECRET_MARK = "[secret]";
@@ -96,12 +109,45 @@ export function planValue(value: unknown): unknown {
     return value;
 }
 
+/** Wire-format values with secrets unwrapped (as CrossGuard sees them), references by name. */
+export function plainValue(value: unknown): unknown {
+    if (value === UNKNOWN_VALUE) {
+        return UNKNOWN_MARK;
+    }
+    if (Array.isArray(value)) {
+        return value.map(plainValue);
+    }
+    if (typeof value === "object" && value !== null) {
+        const obj = value as Record<string, unknown>;
+        if (obj[SIG_KEY] === SECRET_SIG) {
+            return plainValue(obj.value);
+        }
+        if (obj[SIG_KEY] === RESOURCE_SIG) {
+            return typeof obj.urn === "string" ? nameOfUrn(obj.urn) : UNKNOWN_MARK;
+        }
+        return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, plainValue(v)]));
+    }
+    return value;
+}
+
 /** A provider reference is `<urn>::<id>`; default providers (no reference) are left out. */
 function providerUrn(ref: string): string[] {
     if (!ref || ref.includes("::default_")) {
         return [];
     }
     return [ref.slice(0, ref.lastIndexOf("::"))];
+}
+
+/** The request's propertyDependencies as input name -> resource names, keys sorted. */
+function inputDependencies(req: RegisterRequest): Record<string, string[]> {
+    const out: Record<string, string[]> = {};
+    req.getPropertydependenciesMap().forEach((deps, key) => {
+        const names = [...new Set(deps.getUrnsList().map(nameOfUrn))].sort();
+        if (names.length > 0) {
+            out[key] = names;
+        }
+    });
+    return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
 }
 
 interface AliasSpec {
@@ -119,6 +165,7 @@ interface RegisterRequest {
     getParent(): string;
     getCustom(): boolean;
     getDependenciesList(): string[];
+    getPropertydependenciesMap(): { forEach(cb: (value: { getUrnsList(): string[] }, key: string) => void): void };
     getProvider(): string;
     getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
     getProtect(): boolean;
@@ -172,13 +219,16 @@ export class Recorder {
         const urn = engineUrn(this.stack, this.project, parentUrn, req.getType(), req.getName());
         this.urns.set(mockUrn(this.stack, this.project, parentMock, req.getType(), req.getName()), urn);
         const provider = providerUrn(req.getProvider());
+        const wire = req.getObject()?.toJavaScript() ?? {};
+        const plainInputs = plainValue(wire) as Record<string, unknown>;
         this.records.push({
             type: req.getType(),
             name: req.getName(),
             parent: parentUrn ? nameOfUrn(parentUrn) : null,
-            inputs: planValue(req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>,
+            inputs: planValue(wire) as Record<string, unknown>,
             // The provider is an ordering edge too: nothing in the cluster exists before it.
             dependsOn: [...new Set([...req.getDependenciesList(), ...provider].map(nameOfUrn))].sort(),
+            inputDependencies: inputDependencies(req),
             urn,
             options: {
                 additionalSecretOutputs: [...new Set(req.getAdditionalsecretoutputsList())].sort(),
@@ -191,7 +241,10 @@ export class Recorder {
                 retainOnDelete: req.getRetainondelete(),
             },
             custom: req.getCustom(),
-        });
+        } as ResourceRecord);
+        // In memory only: not enumerable, so no JSON (resources.json, a snapshot, a log) ever holds them.
+        const record = this.records[this.records.length - 1];
+        Object.defineProperty(record, "plainInputs", { value: plainInputs, enumerable: false });
     }
 
     /** Each explicit alias as the URN it names; unset parts default to the resource's own (as the engine does). */

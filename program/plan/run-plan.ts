@@ -10,7 +10,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 
 import { ValidationError } from "../../components";
-import { loadPolicyConfig, PolicyResult, PolicySettings, writePolicyOutputs } from "./policy-stage";
+import { findSecretLeaks, loadPolicyConfig, PolicyResult, PolicySettings, writePolicyOutputs } from "./policy-stage";
 import { PulumiSdk, Recorder, ResourceRecord } from "./recorder";
 import { loadStackFiles, StackFileError } from "./stack-files";
 
@@ -105,11 +105,13 @@ export async function runPlan(opts: PlanOptions): Promise<PlanResult> {
     const warnings: string[] = [];
     let recorder: Recorder | undefined;
     let settings: PolicySettings | undefined;
+    let secretValues: ReadonlyArray<{ path: string; value: string }> = [];
     try {
         // The policy settings first: a bad --policy-pack-config is refused before anything runs.
         settings = opts.policyConfig === undefined ? undefined : loadPolicyConfig(opts.policyConfig);
         const files = loadStackFiles(dir, opts.stack, { env: opts.env ?? process.env });
         warnings.push(...files.warnings);
+        secretValues = files.secretValues;
         const entry = programEntry(dir);
         const { sdk, settings: runtimeSettings } = sdkOf(dir);
         sdk.runtime.setAllConfig(files.config, files.secretKeys);
@@ -131,11 +133,21 @@ export async function runPlan(opts: PlanOptions): Promise<PlanResult> {
         }
         throw err;
     }
+    // A secret that reaches a plain input would be written in plain text to the state and the host.
+    const leaks = findSecretLeaks(recorder.records, secretValues);
+    if (leaks.length > 0) {
+        return failed(
+            EXIT_INVALID,
+            [`Secret values reach plain inputs (${leaks.length}):`, ...leaks.map((l) => `  - ${l}`), "Fix: pass the value as a secret end to end (functionSecrets for functions), or drop --secret if it is not a secret."].join("\n"),
+            recorder.records,
+            warnings,
+        );
+    }
     const outDir = path.resolve(opts.out ?? path.join(dir, "out", "plan", opts.stack));
-    const resources = recorder.records.map(({ type, name, parent, inputs, dependsOn, urn, options }) => ({ type, name, parent, inputs, dependsOn, urn, options }));
+    const resources = recorder.records.map(({ type, name, parent, inputs, dependsOn, inputDependencies, urn, options }) => ({ type, name, parent, inputs, dependsOn, inputDependencies, urn, options }));
     fs.mkdirSync(outDir, { recursive: true });
     fs.writeFileSync(path.join(outDir, "resources.json"), toJson(resources));
-    const policy = writePolicyOutputs(outDir, recorder.records, opts.stack, settings, { dir });
+    const policy = writePolicyOutputs(outDir, recorder.records, opts.stack, settings, { dir, secrets: secretValues });
     const result = { resources: recorder.records, outDir, violations: policy.results, rulesPassed: policy.rulesPassed, warnings: [...warnings, ...policy.warnings] };
     if (policy.exitCode !== EXIT_OK) {
         const lines = policy.results.filter((r) => r.enforcementLevel === "mandatory").map((r) => `  - [${r.policy}] ${r.type} ${r.name}: ${r.message}`);

@@ -48,6 +48,8 @@ export interface StackFiles {
     /** Full keys (`project:key`) to string values. */
     readonly config: Record<string, string>;
     readonly secretKeys: string[];
+    /** The plain text of every secure value, with its config path: what must never reach a plain input. */
+    readonly secretValues: ReadonlyArray<{ readonly path: string; readonly value: string }>;
     /** Things the CLI may refuse that the plan cannot decide offline. */
     readonly warnings: string[];
 }
@@ -78,15 +80,44 @@ function readYaml(file: string): unknown {
     if (!stat.isFile() || stat.size > MAX_STACK_FILE_BYTES) {
         throw new StackFileError(`${file} must be a regular file of at most ${MAX_STACK_FILE_BYTES} bytes`);
     }
+    let doc: unknown;
     try {
         // json: true lets a later duplicate key win, as the CLI's YAML decoder does not fail on them either.
-        return yaml.load(fs.readFileSync(file, "utf8"), { json: true });
+        doc = yaml.load(fs.readFileSync(file, "utf8"), { json: true });
     } catch (err) {
         const e = err as yaml.YAMLException;
         // The reason and the position only: the snippet of nearby lines could show a secret.
         const at = e.mark ? ` (line ${e.mark.line + 1}, column ${e.mark.column + 1})` : "";
         throw new StackFileError(`${file} is not valid YAML: ${e.reason ?? "parse error"}${at}`);
     }
+    // Aliases share one object in js-yaml; walked (or stringified) they multiply. A few aliases
+    // can stand for billions of nodes, so count them as expanded and stop early.
+    if (expandedNodes(doc, MAX_YAML_NODES) > MAX_YAML_NODES) {
+        throw new StackFileError(`${file} expands to more than ${MAX_YAML_NODES} YAML nodes (aliases counted each time they are used): a stack file is a few hundred. Fix: write the values out, without nested aliases`);
+    }
+    return doc;
+}
+
+/** The most YAML nodes a project or stack file may expand to. */
+export const MAX_YAML_NODES = 100_000;
+
+/** Nodes of a parsed document with every alias expanded, counted up to `limit` + 1. */
+export function expandedNodes(doc: unknown, limit: number): number {
+    let n = 0;
+    const stack: unknown[] = [doc];
+    while (stack.length > 0 && n <= limit) {
+        const v = stack.pop();
+        n++;
+        if (typeof v === "object" && v !== null) {
+            for (const child of Array.isArray(v) ? v : Object.values(v)) {
+                stack.push(child);
+                if (stack.length > limit) {
+                    return limit + 1;
+                }
+            }
+        }
+    }
+    return n;
 }
 
 function qualify(project: string, key: string): string {
@@ -246,7 +277,13 @@ export function loadStackFiles(dir: string, stack: string, options: LoadOptions 
             warnings.push(`${stackPath} ${why}: only a Pulumi Cloud stack can decrypt them, and the plan cannot check that they are genuine`);
         }
     }
+    const secretValues: Array<{ path: string; value: string }> = [];
     const decrypt = (ciphertext: string, at: string): string => {
+        const plain = decryptOne(ciphertext, at);
+        secretValues.push({ path: at, value: plain });
+        return plain;
+    };
+    const decryptOne = (ciphertext: string, at: string): string => {
         if (salt !== undefined && (provider === undefined || provider === "passphrase")) {
             const shape = ciphertextProblem(ciphertext);
             if (shape !== undefined) {
@@ -318,5 +355,5 @@ export function loadStackFiles(dir: string, stack: string, options: LoadOptions 
             secretKeys.push(full);
         }
     }
-    return { project, config, secretKeys: secretKeys.sort(), warnings };
+    return { project, config, secretKeys: secretKeys.sort(), secretValues, warnings };
 }
