@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { FUNCTION_NAMESPACE, PlatformFeatures } from "../shared/edition";
 import { Problems } from "../shared/validation";
 import { validateFunctionsForEdition, validateFunctionTimeouts } from "./edition-rules";
-import { Location } from "../shared/labels";
+import { Location, locationLabels } from "../shared/labels";
 import { childOptions } from "../shared/options";
 import { scaleToZeroLabels } from "../openfaas/values";
 import { SovereignVolume } from "../volumes/volumes";
@@ -39,16 +39,52 @@ export interface FunctionsArgs {
      * @default "functions"
      */
     readonly source?: string;
+    /**
+     * Whether `pulumi up` waits for each function to be Ready. `false` sets the Kubernetes
+     * provider's `pulumi.com/skipAwait` annotation on the Deployments and Services (for images
+     * that arrive later, or a cluster without nodes that validates objects only).
+     * @default true
+     */
+    readonly waitForReady?: boolean;
 }
+
+/**
+ * stack.yml `constraints` become a function's nodeSelector: one that names the jurisdiction or
+ * region labels must name the platform's own location, or it pins the function elsewhere (to no
+ * node here, or to a node of another jurisdiction that joins later).
+ */
+export function locationConstraintProblems(functions: readonly FunctionSpec[], location: Location, source: string): Problems {
+    const problems = new Problems();
+    const own = locationLabels(location);
+    for (const fn of functions) {
+        for (const [label, value] of Object.entries(fn.nodeSelector)) {
+            if (Object.prototype.hasOwnProperty.call(own, label) && own[label] !== value) {
+                problems.add(
+                    `${source}: functions.${fn.name}.constraints`,
+                    `${label} == ${value}`,
+                    `pins the function to ${label} ${value}, but this platform's node is ${own[label]}: it would run on no node here, or on a node of another jurisdiction`,
+                    `remove the constraint (the platform pins functions to ${own[label]} itself), or set it to ${own[label]}`,
+                );
+            }
+        }
+    }
+    return problems;
+}
+
+/** The Kubernetes provider's annotation that skips its readiness wait (pulumi-kubernetes pkg/metadata/overrides.go). */
+export const SKIP_AWAIT_ANNOTATION = "pulumi.com/skipAwait";
 
 /**
  * Everything a set of functions must satisfy on a platform, checked before anything exists: the
  * edition's limits, the known queues and topics, timeouts that fit the gateway's and the queue's,
  * Secrets with values, and a namespace whose Pod Security level admits hostPath volumes.
  */
-export function validateFunctionsArgs(args: Pick<FunctionsArgs, "functions" | "features" | "functionSecrets" | "volumes" | "source">): Problems {
+export function validateFunctionsArgs(args: Pick<FunctionsArgs, "functions" | "features" | "functionSecrets" | "volumes" | "source"> & { readonly location?: Location }): Problems {
     const source = args.source ?? "functions";
     const problems = new Problems();
+    if (args.location !== undefined) {
+        problems.addAll(locationConstraintProblems(args.functions, args.location, source).items);
+    }
     problems.addAll(validateFunctionsForEdition(args.functions, args.features, source).items);
     const f = args.features;
     problems.addAll(
@@ -95,6 +131,7 @@ export class Functions extends pulumi.ComponentResource {
         super("sovereign-faas:functions:Functions", name, {}, opts);
         const secrets = args.functionSecrets ?? {};
         const base = childOptions(this, opts, { provider: args.provider });
+        const skipAwait: Record<string, string> = args.waitForReady === false ? { [SKIP_AWAIT_ANNOTATION]: "true" } : {};
         const extraLabels = args.features.edition === "pro" && args.features.scaleToZero.enabled ? scaleToZeroLabels(args.features.scaleToZero.defaultIdleDurationSeconds) : {};
         const volumesByFunction = new Map<string, SovereignVolume[]>();
         for (const v of args.volumes ?? []) {
@@ -112,7 +149,7 @@ export class Functions extends pulumi.ComponentResource {
         }
         for (const fn of args.functions) {
             const volumes = volumesByFunction.get(fn.name) ?? [];
-            const deployment = renderFunctionDeployment(fn, { extraLabels, volumes, location: args.location });
+            const deployment = renderFunctionDeployment(fn, { extraLabels, volumes, location: args.location, objectAnnotations: skipAwait });
             // A function waits for its Secrets, and for the host directories of the volumes it mounts.
             const deps: pulumi.Resource[] = fn.secrets.map((s) => secretResources.get(s) as k8s.core.v1.Secret);
             if (volumes.length > 0 && args.volumeDependency !== undefined) {
@@ -123,7 +160,7 @@ export class Functions extends pulumi.ComponentResource {
                 deployment as unknown as k8s.apps.v1.DeploymentArgs,
                 childOptions(this, opts, { provider: args.provider, ignoreChanges: [...FUNCTION_DEPLOYMENT_IGNORE_CHANGES], ...(deps.length > 0 ? { dependsOn: deps } : {}) }),
             );
-            new k8s.core.v1.Service(`${name}-${fn.name}-svc`, renderFunctionService(fn) as unknown as k8s.core.v1.ServiceArgs, base);
+            new k8s.core.v1.Service(`${name}-${fn.name}-svc`, renderFunctionService(fn, skipAwait) as unknown as k8s.core.v1.ServiceArgs, base);
         }
         this.names = args.functions.map((f) => f.name).sort();
         this.registerOutputs({ names: this.names });

@@ -30,6 +30,11 @@ export interface FunctionRenderOptions {
     readonly volumes: readonly SovereignVolume[];
     /** The sovereign node's location, for pinning functions that mount volumes. */
     readonly location: Location;
+    /**
+     * Annotations of the Deployment object itself (not its pods), e.g. the provider's skipAwait.
+     * @default {}
+     */
+    readonly objectAnnotations?: Readonly<Record<string, string>>;
 }
 
 function withDefaults(given: ResourceList, defaults: { cpu: string; memory: string }): { cpu: string; memory: string } {
@@ -100,7 +105,7 @@ export function renderFunctionDeployment(fn: FunctionSpec, opts: FunctionRenderO
     return sortDeep({
         apiVersion: "apps/v1",
         kind: "Deployment",
-        metadata: { name: fn.name, namespace: FUNCTION_NAMESPACE, labels, annotations: { ...fn.annotations } },
+        metadata: { name: fn.name, namespace: FUNCTION_NAMESPACE, labels, annotations: { ...fn.annotations, ...(opts.objectAnnotations ?? {}) } },
         spec: {
             replicas: initialReplicas(fn),
             selector: { matchLabels: { [FUNCTION_LABEL]: fn.name } },
@@ -140,11 +145,11 @@ export function renderFunctionDeployment(fn: FunctionSpec, opts: FunctionRenderO
 }
 
 /** The ClusterIP Service the gateway calls (directFunctions). Never NodePort. */
-export function renderFunctionService(fn: FunctionSpec): Record<string, unknown> {
+export function renderFunctionService(fn: FunctionSpec, annotations: Readonly<Record<string, string>> = {}): Record<string, unknown> {
     return sortDeep({
         apiVersion: "v1",
         kind: "Service",
-        metadata: { name: fn.name, namespace: FUNCTION_NAMESPACE, labels: { [FUNCTION_LABEL]: fn.name } },
+        metadata: { name: fn.name, namespace: FUNCTION_NAMESPACE, labels: { [FUNCTION_LABEL]: fn.name }, ...(Object.keys(annotations).length > 0 ? { annotations: { ...annotations } } : {}) },
         spec: {
             type: "ClusterIP",
             selector: { [FUNCTION_LABEL]: fn.name },

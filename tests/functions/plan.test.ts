@@ -2,14 +2,22 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 
-import { planStack, planWithConfig, prodConfig } from "../helpers/plan";
+import { planWithConfig, prodConfig, REPO_ROOT } from "../helpers/plan";
+import { readStackConfig } from "../helpers/stack";
 
-type Res = ReturnType<ReturnType<typeof planStack>["resources"]>[number];
+type Res = ReturnType<ReturnType<typeof planWithConfig>["resources"]>[number];
 const values = (r: Res | undefined): Record<string, any> => (r?.inputs.values ?? {}) as Record<string, any>;
 
+// The example stack.yml substitutes PAYMENT_PROVIDER_URL; substituteEnv must allow it (its
+// default allows nothing). Spread after the stack's own config, so this holds whether or not the
+// example stacks list it themselves.
+const ALLOW_EXAMPLE = { "sovereign-faas:substituteEnv": ["PAYMENT_PROVIDER_URL"] };
+const devConfig = (): Record<string, unknown> => readStackConfig(path.join(REPO_ROOT, "Pulumi.dev.yaml"));
+const fixture = (name: string): string => path.posix.join("tests", "functions", "fixtures", "plan", name);
+
 describe("plan: OpenFaaS, queues and functions", () => {
-    const prod = planStack("prod");
-    const dev = planStack("dev");
+    const prod = planWithConfig({ ...prodConfig(), ...ALLOW_EXAMPLE });
+    const dev = planWithConfig({ ...devConfig(), ...ALLOW_EXAMPLE });
 
     it("prod (Pro) plans the release, the queue-worker and the nats-connector", () => {
         expect(prod.status).toBe(0);
@@ -64,14 +72,54 @@ describe("plan: OpenFaaS, queues and functions", () => {
     });
 
     it("bad stack.yml input exits 2 naming the file, the function and the field", () => {
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sfaas-stack-"));
-        const file = path.join(dir, "stack.yml");
-        fs.writeFileSync(file, "version: 1.0\nprovider:\n  name: openfaas\nfunctions:\n  Bad_Name:\n    image: x/y:1\n  ok:\n    image: x/ok:1\n    environment_file: [missing.yml]\n");
+        const file = fixture("bad-stack.yml");
         const r = planWithConfig({ ...prodConfig(), "sovereign-faas:functions": file, "sovereign-faas:volumes": [] });
         expect(r.status).toBe(2);
         expect(r.stderr).toContain(`${file}: functions.Bad_Name: "Bad_Name" is invalid: a function name must be DNS-1123`);
-        expect(r.stderr).toContain(`${file}: functions.ok.environment_file: "missing.yml" is invalid: file not found`);
+        expect(r.stderr).toContain(`${file}: functions.ok.environment_file[0]: "missing.yml" is invalid: file not found`);
+        expect(r.stderr).not.toMatch(/\n\s+at /);
+    });
+
+    it("the example stack.yml without PAYMENT_PROVIDER_URL in substituteEnv exits 2 and says how to allow it", () => {
+        const r = planWithConfig({ ...prodConfig(), "sovereign-faas:substituteEnv": [] }, { PAYMENT_PROVIDER_URL: "https://leak.example.com/S3CRET" });
+        expect(r.status).toBe(2);
+        expect(r.stderr).toContain('stack.yml line 52, column 29: "${PAYMENT_PROVIDER_URL}" is invalid: substitutes a variable that sovereign-faas:substituteEnv does not allow');
+        expect(r.stderr).toContain("Fix: add PAYMENT_PROVIDER_URL to sovereign-faas:substituteEnv");
+        expect(r.stderr).not.toContain("S3CRET");
+    });
+
+    it("a credential substituted from the environment exits 2 without printing it, even when allowed", () => {
+        const r = planWithConfig(
+            { ...prodConfig(), "sovereign-faas:functions": fixture("credential-stack.yml"), "sovereign-faas:substituteEnv": ["FN_*", "AWS_SECRET_ACCESS_KEY"], "sovereign-faas:volumes": [], "sovereign-faas:functionSecrets": {} },
+            { AWS_SECRET_ACCESS_KEY: "wJalrXUtnFEMI-S3CRET", FN_GREETING: "hei" },
+        );
+        expect(r.status).toBe(2);
+        expect(r.stderr).toContain('sovereign-faas:substituteEnv[1]: "AWS_SECRET_ACCESS_KEY" is invalid: names credentials');
+        expect(r.stderr).toContain('credential-stack.yml line 9, column 18: "${AWS_SECRET_ACCESS_KEY}" is invalid: substitutes a credential-like variable');
+        expect(r.stderr).toContain("Fix: use sovereign-faas:functionSecrets");
+        expect(r.stderr).not.toContain("wJalrXUtnFEMI");
+    });
+
+    it("substitutes what substituteEnv allows into the Deployment", () => {
+        const r = planWithConfig(
+            { ...prodConfig(), "sovereign-faas:functions": fixture("allowed-stack.yml"), "sovereign-faas:substituteEnv": ["FN_*"], "sovereign-faas:volumes": [], "sovereign-faas:functionSecrets": {} },
+            { FN_GREETING: "hei", FN_TAG: "2.0.1", HOME_SECRET_TOKEN: "never-read" },
+        );
+        expect(r.status).toBe(0);
+        const d = r.resources().find((x) => x.type === "kubernetes:apps/v1:Deployment" && x.name === "functions-user-profile") as Res;
+        const c = (d.inputs as any).spec.template.spec.containers[0];
+        expect(c.image).toBe("ghcr.io/example-no/user-profile:2.0.1");
+        expect(c.env).toEqual([{ name: "GREETING", value: "hei" }]);
+    });
+
+    it("a stack file outside the project exits 2", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sfaas-stack-"));
+        const file = path.join(dir, "stack.yml");
+        fs.writeFileSync(file, "version: 1.0\nprovider:\n  name: openfaas\n");
+        const r = planWithConfig({ ...prodConfig(), "sovereign-faas:functions": file, "sovereign-faas:volumes": [] });
         fs.rmSync(dir, { recursive: true, force: true });
+        expect(r.status).toBe(2);
+        expect(r.stderr).toContain(`sovereign-faas:functions: ${JSON.stringify(file)} is invalid: must be a path relative to the project directory`);
     });
 
     it("a volume under /etc or for an unknown function exits 2", () => {

@@ -3,8 +3,8 @@ import { envsubst, parseStackYml, renderFunctionDeployment, renderFunctionServic
 const files: Record<string, string> = {
     "stacks/env/common.yml": "environment:\n  LOG_LEVEL: debug\n  SHARED: from-file\n",
 };
-const parse = (text: string, env: Record<string, string> = {}) =>
-    parseStackYml(text, { file: "stacks/stack.yml", env, readFile: (p) => files[p] });
+const parse = (text: string, env: Record<string, string> = {}, substituteEnv: string[] = []) =>
+    parseStackYml(text, { file: "stacks/stack.yml", env, readFile: (p) => files[p], substituteEnv });
 
 const header = "version: 1.0\nprovider:\n  name: openfaas\nfunctions:\n";
 
@@ -14,12 +14,18 @@ describe("envsubst (faas-cli semantics)", () => {
         ["${A}", {}, ""],
         ["${A:-def}", {}, "def"],
         ["${A:-def}", { A: "" }, "def"],
-        ["${A-def}", { A: "" }, ""],
         ["${A=def}", {}, "def"],
+        ["${A=def}", { A: "" }, "def"],
+        ["$A stays", { A: "x" }, "$A stays"],
         ["${A:=def}", { A: "" }, "def"],
         ["https://${HOST:-api.example.no}/v1?k=${KEY}", { KEY: "k1" }, "https://api.example.no/v1?k=k1"],
     ])("%s with %j -> %s", (text, env, expected) => {
         expect(envsubst(text, env)).toBe(expected);
+    });
+
+    // drone/envsubst v1.0.3 has no `-`, `+` or `?` after a name: faas-cli refuses the file.
+    it.each(["${A-def}", "${A+def}", "${A?def}"])("%s is a parse error, as upstream", (text) => {
+        expect(() => envsubst(text, { A: "" })).toThrow("line 1, column 1: missing closing brace");
     });
 });
 
@@ -48,6 +54,7 @@ describe("parseStackYml", () => {
     build_args: { X: y }
 `,
             { API_HOST: "api.example.no" },
+            ["TAG", "API_HOST"],
         );
         expect(r.problems).toEqual([]);
         expect(r.warnings).toEqual([
@@ -79,7 +86,7 @@ describe("parseStackYml", () => {
 
     it("rejects a function name that is not DNS-1123", () => {
         expect(problemKeys(header + "  Image_Resizer:\n    image: x/a:1\n")).toEqual([
-            "stacks/stack.yml: functions.Image_Resizer | a function name must be DNS-1123: lower-case letters, digits and '-', at most 63, starting and ending with a letter or digit",
+            "stacks/stack.yml: functions.Image_Resizer | a function name must be DNS-1123: lower-case letters, digits and '-', starting with a letter (it names the function's Service) and ending with a letter or digit, at most 45 characters (the pod's volume <name>-projected-secrets must stay within 63)",
         ]);
     });
 
@@ -92,13 +99,14 @@ describe("parseStackYml", () => {
     it("reports a YAML syntax error with its line", () => {
         const r = parse(header + "  a:\n    image: x/a:1\n   bad: [\n");
         expect(r.problems).toHaveLength(1);
-        expect(r.problems[0].key).toBe("stacks/stack.yml line 7");
-        expect(r.problems[0].rule).toBe("is not valid YAML");
+        expect(r.problems[0].key).toBe("stacks/stack.yml line 7, column 4");
+        expect(r.problems[0].rule).toBe("is not valid YAML: bad indentation of a mapping entry");
+        expect(r.problems[0].value).toBe("[text not shown]");
     });
 
     it("reports a missing environment_file", () => {
         expect(problemKeys(header + "  a:\n    image: x/a:1\n    environment_file: [nope.yml]\n")).toEqual([
-            "stacks/stack.yml: functions.a.environment_file | file not found (looked for stacks/nope.yml, relative to the stack file)",
+            "stacks/stack.yml: functions.a.environment_file[0] | file not found (looked for stacks/nope.yml, relative to the stack file)",
         ]);
     });
 
@@ -106,7 +114,7 @@ describe("parseStackYml", () => {
         expect(problemKeys(header + "  a:\n    limits: { memory: lots }\n  b:\n    image: x/b:1\n    constraints: [\"no operator\"]\n")).toEqual([
             "stacks/stack.yml: functions.a.image | is required: the container image to run",
             "stacks/stack.yml: functions.a.limits.memory | must be a Kubernetes quantity such as 128Mi or 1Gi",
-            "stacks/stack.yml: functions.b.constraints | must be `key == value` or `key=value` (a node label)",
+            "stacks/stack.yml: functions.b.constraints[0] | must be `key == value` or `key=value` (a node label)",
         ]);
     });
 });
