@@ -1,0 +1,3 @@
+module sovereignfaas.local/k3s-standin
+
+go 1.26
