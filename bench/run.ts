@@ -52,7 +52,7 @@ function bareManifests(n: number): string {
         out,
         JSON.stringify({
             deployments: fns.map((f) => renderFunctionDeployment(f, { extraLabels: labels, volumes: [], location: { country: "NO", region: "NO-03" } })),
-            services: fns.map(renderFunctionService),
+            services: fns.map((f) => renderFunctionService(f)),
         }),
     );
     return out;

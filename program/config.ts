@@ -11,9 +11,12 @@ import {
     DEFAULT_SSH_PORT,
     DEFAULT_SSH_SOURCES,
     DEFAULT_SSH_USER,
+    clusterPortOwner,
     K3S_VERSION_PATTERN,
+    K3sArgValue,
+    k3sArgsProblems,
+    locationConstraintProblems,
     Location,
-    MANAGED_K3S_KEYS,
     PlatformFeatures,
     SovereignFaasPlatformArgs,
     validateFunctionsForEdition,
@@ -25,7 +28,8 @@ import {
     isRecord,
     validateSysctlOverrides,
 } from "../components";
-import { ConfigReader, fullKey, PLAN_SECRET_PLACEHOLDER, PROJECT, RawConfig } from "./config-reader";
+import { closestKey, ConfigReader, fullKey, NOT_SHOWN, PLAN_SECRET_PLACEHOLDER, PROJECT, RawConfig } from "./config-reader";
+import { pathSegments, SECRET_CAPABLE_PATHS, secretDestination } from "./secure-leaves";
 import { ISO_3166_1_ALPHA2, isKnownSubdivision } from "./iso3166";
 import { FunctionsSettings, parseFunctionsConfig } from "./settings/functions";
 import { IngressSettings, parseIngressConfig } from "./settings/ingress";
@@ -43,7 +47,9 @@ export interface K3sSettings {
     readonly airgap: boolean;
     /** Whether `pulumi destroy` runs k3s-uninstall.sh (removing K3s and its datastore). */
     readonly uninstallOnDestroy: boolean;
-    readonly extraArgs: Readonly<Record<string, string | number | boolean | readonly string[]>>;
+    readonly extraArgs: Readonly<Record<string, K3sArgValue>>;
+    /** The extraArgs given as secure values: they reach the host on standard input only. */
+    readonly secretArgs: Readonly<Record<string, pulumi.Output<K3sArgValue>>>;
 }
 
 export interface FirewallSettings {
@@ -76,7 +82,17 @@ export interface ParseOptions {
     readonly env?: Readonly<Record<string, string | undefined>>;
     /** How secret values are wrapped. @default pulumi.secret */
     readonly secret?: (value: string) => pulumi.Output<string>;
+    /**
+     * Where the stack's secure values are: paths such as `k3s.extraArgs.token`, or a whole key
+     * (readSecretPaths). A secure value outside SECRET_CAPABLE_PATHS is refused, and no problem
+     * shows a secure value.
+     * @default []
+     */
+    readonly secretPaths?: readonly string[];
 }
+
+/** Words YAML reads as booleans or null: the CLI passes them on as text ("true", ""), so as names they are mistakes. */
+const YAML_WORDS: ReadonlySet<string> = new Set(["true", "false", "null", "yes", "no", "on", "off", "y", "n", "~", ""]);
 
 /** Keys whose values are secrets, whatever the stack file says. */
 export const SECRET_KEYS = ["sshPrivateKey"] as const;
@@ -87,8 +103,9 @@ function parseHost(r: ConfigReader): string {
         r.problems.add(fullKey("host"), host, "is required: the IPv4 address, IPv6 address or DNS name of the VPS", `pulumi config set ${fullKey("host")} 192.0.2.10`);
         return "";
     }
-    if (!isIPv4(host) && !isIPv6(host) && !isDnsName(host)) {
-        r.problems.add(fullKey("host"), host, "must be an IPv4 address, an IPv6 address or a DNS name", "use the VPS's public address, e.g. 192.0.2.10 or vps1.example.no");
+    // A single label (`true`, `null`, `localhost`, what YAML makes of `host: true`) is no address of a VPS.
+    if (!isIPv4(host) && !isIPv6(host) && !(isDnsName(host) && host.replace(/\.$/, "").includes("."))) {
+        r.problems.add(fullKey("host"), host, "must be an IPv4 address, an IPv6 address or a fully qualified DNS name (with a dot)", "use the VPS's public address, e.g. 192.0.2.10 or vps1.example.no");
     }
     return host;
 }
@@ -146,7 +163,7 @@ function parseAllowedCountries(r: ConfigReader): readonly string[] {
     return list;
 }
 
-function parseK3s(r: ConfigReader): K3sSettings {
+function parseK3s(r: ConfigReader, secret: (v: string) => pulumi.Output<string>): K3sSettings {
     const k = r.object("k3s", "{ version, channel?, airgap?, uninstallOnDestroy?, extraArgs? }") ?? {};
     r.unknownKeys("k3s", k, ["version", "channel", "airgap", "uninstallOnDestroy", "extraArgs"]);
     const version = k.version ?? DEFAULT_K3S_VERSION;
@@ -162,24 +179,27 @@ function parseK3s(r: ConfigReader): K3sSettings {
     if (k.uninstallOnDestroy !== undefined && typeof k.uninstallOnDestroy !== "boolean") {
         r.problems.add(fullKey("k3s.uninstallOnDestroy"), k.uninstallOnDestroy, "must be true or false", "write uninstallOnDestroy: true without quotes, only if pulumi destroy should delete K3s and its datastore");
     }
-    const extra: Record<string, string | number | boolean | readonly string[]> = {};
+    const extra: Record<string, K3sArgValue> = {};
+    const secretArgs: Record<string, pulumi.Output<K3sArgValue>> = {};
     if (k.extraArgs !== undefined) {
         if (!isRecord(k.extraArgs)) {
             r.problems.add(fullKey("k3s.extraArgs"), k.extraArgs, "must be a map of K3s config keys to values", "write e.g. extraArgs: { cluster-domain: cluster.local }");
         } else {
+            // A flag whose value is (or holds) a secure value travels on stdin (K3sClusterArgs.secretArgs).
+            const secretKeys = new Set(Object.keys(k.extraArgs).filter((key) => r.isSecret(`k3s.extraArgs.${key}`) || r.isSecret(`k3s.extraArgs["${key}"]`)));
+            const problems = k3sArgsProblems(k.extraArgs, fullKey("k3s.extraArgs"), secretKeys);
+            r.problems.addAll(problems);
+            const bad = new Set(problems.map((p) => p.key.slice(fullKey("k3s.extraArgs.").length).replace(/\[\d+\]$/, "")));
             for (const [key, v] of Object.entries(k.extraArgs)) {
-                const where = fullKey(`k3s.extraArgs.${key}`);
-                const cleanKey = key.replace(/^--/, "");
-                if ((MANAGED_K3S_KEYS as readonly string[]).includes(cleanKey)) {
-                    r.problems.add(where, v, `${cleanKey} is managed by sovereign-faas (security and location settings)`, "remove it; see the K3s section of the README for what is set");
-                } else if (!/^[a-z][a-z0-9-]*$/.test(cleanKey)) {
-                    r.problems.add(where, key, "must be a K3s flag name without dashes, like cluster-cidr", "use the key as it appears in config.yaml");
-                } else if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") {
-                    extra[cleanKey] = v;
-                } else if (Array.isArray(v) && v.every((x) => typeof x === "string")) {
-                    extra[cleanKey] = v as string[];
+                if (bad.has(key)) {
+                    continue;
+                }
+                const value = (Array.isArray(v) ? v.map(String) : v) as K3sArgValue;
+                if (secretKeys.has(key)) {
+                    // The plan runs without the passphrase: its placeholder stands for the value.
+                    secretArgs[key] = secret(JSON.stringify(value)).apply((t) => JSON.parse(t) as K3sArgValue);
                 } else {
-                    r.problems.add(where, v, "must be a text, number, boolean or list of texts", "write it as K3s config.yaml expects");
+                    extra[key] = value;
                 }
             }
         }
@@ -190,6 +210,7 @@ function parseK3s(r: ConfigReader): K3sSettings {
         airgap: k.airgap === true,
         uninstallOnDestroy: k.uninstallOnDestroy === true,
         extraArgs: extra,
+        secretArgs,
     };
 }
 
@@ -248,6 +269,7 @@ export const KNOWN_KEYS = [
     "sshPort",
     "sshPrivateKey",
     "sshUser",
+    "substituteEnv",
     "tls",
     "volumes",
 ] as const;
@@ -255,20 +277,40 @@ export const KNOWN_KEYS = [
 /** Parses and validates the whole stack config. Throws a ValidationError with every problem. */
 export function parseStackConfig(raw: RawConfig, options: ParseOptions = {}): StackConfig {
     const secret = options.secret ?? ((v: string) => pulumi.secret(v));
-    const r = new ConfigReader(raw);
+    const secretPaths = [...new Set([...(options.secretPaths ?? []), ...SECRET_KEYS.filter((k) => raw[k] !== undefined)])];
+    const r = new ConfigReader(raw, secretPaths);
+    const known = [...KNOWN_KEYS, ...EXTRA_KEYS].sort();
     for (const key of Object.keys(raw)) {
-        if (!(KNOWN_KEYS as readonly string[]).includes(key) && !(EXTRA_KEYS as string[]).includes(key)) {
-            r.problems.add(fullKey(key), raw[key], "is not a setting of this program", `remove it or fix its spelling (known: ${[...KNOWN_KEYS, ...EXTRA_KEYS].sort().join(", ")})`);
+        if (!known.includes(key)) {
+            // Never the value: a misspelt secret key (sshPrivatKey) holds the secret.
+            const hint = closestKey(key, known);
+            r.problems.add(fullKey(key), NOT_SHOWN, `is not a setting of this program${hint !== undefined ? `; did you mean ${fullKey(hint)}?` : ""}`, `remove it or fix its spelling (known: ${known.join(", ")})`);
+        }
+    }
+    for (const p of secretPaths) {
+        const top = pathSegments(p)[0];
+        if (known.includes(top) && secretDestination(p) === undefined) {
+            r.problems.add(
+                fullKey(p),
+                "[secret]",
+                `holds a secure value, but ${fullKey(top)} is written in plain text (into host scripts, Helm values or Kubernetes objects): it would not stay secret`,
+                `set it without --secret if it is not a secret; secrets belong only in ${SECRET_CAPABLE_PATHS.map((c) => c.pattern).join(", ")}`,
+            );
         }
     }
     const host = parseHost(r);
     const allowedCountries = parseAllowedCountries(r);
     const location = parseLocation(r, allowedCountries);
     const sshUser = r.string("sshUser") ?? DEFAULT_SSH_USER;
-    if (!/^[a-z_][a-z0-9_-]*$/.test(sshUser)) {
-        r.problems.add(fullKey("sshUser"), sshUser, "must be a Linux user name", "use root or a sudo-capable user such as deploy");
+    // The CLI hands `sshUser: true` or `sshUser: null` to the program as "true" and "": YAML's words, not user names.
+    if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(sshUser) || YAML_WORDS.has(sshUser)) {
+        r.problems.add(fullKey("sshUser"), sshUser, "must be a Linux user name (lower case, at most 32 characters; not a YAML word such as true or null)", "use root or a sudo-capable user such as deploy");
     }
     const sshPort = r.has("sshPort") ? r.integer("sshPort", r.string("sshPort"), 1, 65535) ?? DEFAULT_SSH_PORT : DEFAULT_SSH_PORT;
+    const portOwner = clusterPortOwner(sshPort);
+    if (portOwner !== undefined) {
+        r.problems.add(fullKey("sshPort"), sshPort, `is a port of ${portOwner}: the firewall would open it to the SSH sources, and sshd could not bind it`, "run sshd on 22 or another free port (not 80, 443, 2379-2381, 6443-6444, 8472, 10010, 10248-10259, 30000-32767, 51820-51821)");
+    }
     const key = r.string("sshPrivateKey");
     if (key === undefined || key === "") {
         r.problems.add(fullKey("sshPrivateKey"), undefined, "is required: every host step runs over SSH", `pulumi config set --secret ${fullKey("sshPrivateKey")} < ~/.ssh/id_ed25519`);
@@ -280,7 +322,7 @@ export function parseStackConfig(raw: RawConfig, options: ParseOptions = {}): St
     if (hostKey !== undefined && !/^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp\d+) [A-Za-z0-9+/=]+( .*)?$/.test(hostKey)) {
         r.problems.add(fullKey("sshHostKey"), hostKey, "must be a public host key line like `ssh-ed25519 AAAA...`", "copy it from `ssh-keyscan -t ed25519 <host>` (without the host name)");
     }
-    const k3s = parseK3s(r);
+    const k3s = parseK3s(r, secret);
     const kernel = parseKernel(r);
     const firewall = parseFirewall(r);
     const openfaas = parseOpenFaasConfig(r, secret);
@@ -289,6 +331,9 @@ export function parseStackConfig(raw: RawConfig, options: ParseOptions = {}): St
     r.problems.addAll(
         validateFunctionsForEdition(functions.functions, platformFeatures(openfaas), functions.file).items,
     );
+    if (location.country !== "") {
+        r.problems.addAll(locationConstraintProblems(functions.functions, location, functions.file).items);
+    }
     r.problems.addAll(
         validateFunctionTimeouts(
             functions.functions,

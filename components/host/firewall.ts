@@ -1,11 +1,12 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import * as ipaddr from "ipaddr.js";
 
 import { Location } from "../shared/labels";
 import { childOptions } from "../shared/options";
 import { remoteStep } from "../shared/remote-step";
-import { renderScript, shellQuote } from "../shared/script";
-import { isCidr, isIPv4 } from "../shared/validation";
+import { heredoc, renderScript, shellQuote } from "../shared/script";
+import { isCidr, isIPv4, Problems } from "../shared/validation";
 import { Connection, DEFAULT_SSH_PORT } from "./connection";
 import { INSTALL_FILE_FUNCTION } from "./kernel";
 
@@ -28,6 +29,72 @@ export const PUBLIC_TCP_PORTS = [80, 443] as const;
  * The renderer asserts that no rule opens them; the policy pack and tests read this list.
  */
 export const NEVER_PUBLIC_PORTS = ["10250/tcp", "8472/udp", "2379-2380/tcp", "30000-32767/tcp", "30000-32767/udp"] as const;
+/**
+ * Ports SSH may not use, with what owns them: opening one to the SSH sources would expose it,
+ * and sshd could not bind a port K3s holds. The edge's 80/443; etcd 2379-2381; the API 6443
+ * and its proxy 6444; VXLAN 8472; containerd streams 10010; kubelet, kube-proxy and the control
+ * plane 10248-10259; WireGuard 51820-51821 (flannel wireguard-native); the NodePorts
+ * 30000-32767 (docs.k3s.io/installation/requirements "Inbound Rules").
+ */
+export const CLUSTER_PORTS: ReadonlyArray<{ readonly from: number; readonly to: number; readonly owner: string }> = [
+    { from: 80, to: 80, owner: "the NGINX edge (HTTP)" },
+    { from: 443, to: 443, owner: "the NGINX edge (HTTPS)" },
+    { from: 2379, to: 2381, owner: "etcd" },
+    { from: 6443, to: 6443, owner: "the Kubernetes API" },
+    { from: 6444, to: 6444, owner: "the K3s API proxy" },
+    { from: 8472, to: 8472, owner: "flannel VXLAN" },
+    { from: 10010, to: 10010, owner: "containerd streams" },
+    { from: 10248, to: 10259, owner: "the kubelet, kube-proxy and the control plane" },
+    { from: 30000, to: 32767, owner: "Kubernetes NodePorts" },
+    { from: 51820, to: 51821, owner: "flannel WireGuard" },
+];
+
+/** The owner of a port SSH may not use, or undefined. */
+export function clusterPortOwner(port: number): string | undefined {
+    return CLUSTER_PORTS.find((p) => port >= p.from && port <= p.to)?.owner;
+}
+
+/** Every problem of the firewall's arguments: the sources are CIDRs, SSH is on a port of its own. */
+export function validateFirewallArgs(args: { readonly sshSources?: readonly string[]; readonly apiSources?: readonly string[]; readonly sshPort?: number }): Problems {
+    const problems = new Problems();
+    for (const name of ["sshSources", "apiSources"] as const) {
+        (args[name] ?? []).forEach((cidr, i) => {
+            if (typeof cidr !== "string" || !isCidr(cidr)) {
+                problems.add(`${name}[${i}]`, cidr, "must be an IPv4 or IPv6 CIDR block", "write it like 203.0.113.0/24 or 2001:db8::/32");
+            }
+        });
+    }
+    const port = args.sshPort ?? DEFAULT_SSH_PORT;
+    const owner = Number.isInteger(port) ? clusterPortOwner(port) : undefined;
+    if (!Number.isInteger(port) || port < 1 || port > 65535) {
+        problems.add("sshPort", port, "must be a whole number from 1 to 65535", "use 22, or the port sshd listens on");
+    } else if (owner !== undefined) {
+        problems.add("sshPort", port, `is a port of ${owner}: the firewall would open it to the SSH sources, and sshd could not bind it`, "run sshd on 22 or another free port (not 80, 443, 2379-2381, 6443-6444, 8472, 10010, 10248-10259, 30000-32767, 51820-51821)");
+    }
+    return problems;
+}
+
+/**
+ * The smallest list of blocks with the same union: host bits cleared, duplicates and blocks
+ * inside another dropped. nft refuses overlapping elements in an interval set ("interval
+ * overlaps"), so overlapping sources would fail only at deploy time.
+ */
+export function normalizeCidrs(cidrs: readonly string[]): string[] {
+    const blocks = cidrs.map((c) => {
+        const [addr, prefix] = c.includes("/") ? ipaddr.parseCIDR(c) : [ipaddr.parse(c), ipaddr.parse(c).kind() === "ipv4" ? 32 : 128];
+        const network = addr.kind() === "ipv4" ? ipaddr.IPv4.networkAddressFromCIDR(`${addr.toString()}/${prefix}`) : ipaddr.IPv6.networkAddressFromCIDR(`${addr.toString()}/${prefix}`);
+        return { addr: network, prefix, text: `${network.toString()}/${prefix}` };
+    });
+    blocks.sort((a, b) => a.prefix - b.prefix || a.text.localeCompare(b.text));
+    const kept: typeof blocks = [];
+    for (const b of blocks) {
+        if (!kept.some((k) => k.addr.kind() === b.addr.kind() && b.addr.match([k.addr, k.prefix] as [ipaddr.IPv4 & ipaddr.IPv6, number]))) {
+            kept.push(b);
+        }
+    }
+    return kept.map((k) => k.text).sort();
+}
+
 /** SSH from anywhere, when no allow-list is given. Narrow it in production. */
 export const DEFAULT_SSH_SOURCES = ["0.0.0.0/0", "::/0"] as const;
 
@@ -62,8 +129,8 @@ export function renderFirewallRules(opts: FirewallRulesOptions): string {
             throw new Error(`firewall: ${JSON.stringify(cidr)} is not a CIDR`);
         }
     }
-    const ssh = splitFamilies(opts.sshSources);
-    const api = splitFamilies(opts.apiSources);
+    const ssh = splitFamilies(normalizeCidrs(opts.sshSources));
+    const api = splitFamilies(normalizeCidrs(opts.apiSources));
     return `#!/usr/sbin/nft -f
 # Managed by sovereign-faas (pulumi). Loaded by sovereign-faas-firewall.service at boot.
 # Only this table is replaced; the tables of K3s, flannel and kube-proxy are left alone.
@@ -240,8 +307,7 @@ ${opts.requireClientApiAccess === true ? `  in_sources "$client_ip" "\${api_sour
 mkdir -p ${FIREWALL_RULES_PATH.slice(0, FIREWALL_RULES_PATH.lastIndexOf("/"))}
 candidate="$(mktemp)"
 trap 'rm -f "$candidate"' EXIT
-cat > "$candidate" <<'SOVEREIGN_FAAS_FILE'
-${rules}SOVEREIGN_FAAS_FILE
+cat > "$candidate" ${heredoc(rules, "FILE")}
 nft -c -f "$candidate" || fail "nftables rejected the generated ruleset (see above); nothing was changed"
 
 loaded=0
@@ -251,8 +317,7 @@ if install_file ${FIREWALL_RULES_PATH} 600 < "$candidate" || [ "$loaded" -eq 0 ]
   changed "firewall rules loaded (table inet ${FIREWALL_TABLE})"
 fi
 
-if install_file ${FIREWALL_UNIT_PATH} 644 <<'SOVEREIGN_FAAS_FILE'
-${renderFirewallUnit()}SOVEREIGN_FAAS_FILE
+if install_file ${FIREWALL_UNIT_PATH} 644 ${heredoc(renderFirewallUnit(), "FILE")}
 then
   systemctl daemon-reload
 fi
@@ -312,6 +377,7 @@ export class Firewall extends pulumi.ComponentResource {
     readonly command: command.remote.Command;
 
     constructor(name: string, args: FirewallArgs, opts?: pulumi.ComponentResourceOptions) {
+        validateFirewallArgs(args).throwIfAny(`Firewall ${name}: invalid arguments`);
         super("sovereign-faas:host:Firewall", name, {}, opts);
         const rulesOptions: FirewallScriptOptions = {
             location: args.location,

@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Location } from "../shared/labels";
 import { childOptions } from "../shared/options";
 import { remoteStep } from "../shared/remote-step";
-import { renderScript, shellQuote } from "../shared/script";
+import { heredoc, renderScript, shellQuote } from "../shared/script";
 import { Problems } from "../shared/validation";
 import { Connection } from "./connection";
 
@@ -78,6 +78,43 @@ export const CIS_SYSCTLS: Readonly<Record<string, string>> = {
     "vm.panic_on_oom": "0",
 };
 
+const num = (v: string): number => (/^-?\d+$/.test(v) ? Number(v) : NaN);
+
+/**
+ * Sysctls an override may not set, or only to the values given: those that name a program the
+ * kernel runs as root (kernel Documentation/admin-guide/sysctl/kernel.rst: core_pattern "|"
+ * pipes every core dump to a program, modprobe, hotplug, poweroff_cmd), that lower a hardening
+ * default (ptrace, kernel pointers, BPF, perf, ASLR, link protections, SysRq), or that switch off
+ * what K3s networking needs. Refused overrides are listed with the reason.
+ */
+export const GUARDED_SYSCTLS: Readonly<Record<string, { readonly allowed: (value: string) => boolean; readonly why: string }>> = {
+    "kernel.modprobe": { allowed: () => false, why: "names the program the kernel runs as root to load modules" },
+    "kernel.core_pattern": { allowed: () => false, why: "can pipe every core dump to a program the kernel runs as root (a leading |), or write dumps anywhere" },
+    "kernel.hotplug": { allowed: () => false, why: "names a program the kernel runs as root on device events" },
+    "kernel.poweroff_cmd": { allowed: () => false, why: "names a program the kernel runs as root at power-off" },
+    "kernel.usermodehelper.bset": { allowed: () => false, why: "widens the capabilities of programs the kernel starts" },
+    "kernel.usermodehelper.inheritable": { allowed: () => false, why: "widens the capabilities of programs the kernel starts" },
+    "fs.suid_dumpable": { allowed: (v) => v === "0", why: "lets setuid programs dump core, with their secrets" },
+    "kernel.yama.ptrace_scope": { allowed: (v) => num(v) >= 1, why: "lets any process trace (and read the memory of) others of its user" },
+    "kernel.kptr_restrict": { allowed: (v) => num(v) >= 1, why: "shows kernel addresses to unprivileged users" },
+    "kernel.dmesg_restrict": { allowed: (v) => v === "1", why: "shows the kernel log to unprivileged users" },
+    "kernel.unprivileged_bpf_disabled": { allowed: (v) => num(v) >= 1, why: "lets unprivileged users load BPF programs" },
+    "net.core.bpf_jit_harden": { allowed: (v) => num(v) >= 1, why: "switches off BPF JIT hardening" },
+    "kernel.perf_event_paranoid": { allowed: (v) => num(v) >= 2, why: "lets unprivileged users profile the kernel" },
+    "kernel.randomize_va_space": { allowed: (v) => v === "2", why: "weakens address space layout randomisation" },
+    "fs.protected_hardlinks": { allowed: (v) => v === "1", why: "switches off hard link protection" },
+    "fs.protected_symlinks": { allowed: (v) => v === "1", why: "switches off symlink protection" },
+    "fs.protected_fifos": { allowed: (v) => num(v) >= 1, why: "switches off FIFO protection in sticky directories" },
+    "fs.protected_regular": { allowed: (v) => num(v) >= 1, why: "switches off regular file protection in sticky directories" },
+    "kernel.kexec_load_disabled": { allowed: (v) => v === "1", why: "is a one-way switch; only 1 (disable kexec) is meaningful" },
+    "kernel.sysrq": { allowed: (v) => v === "0" || v === "176", why: "enables every SysRq function from the console" },
+    "vm.unprivileged_userfaultfd": { allowed: (v) => v === "0", why: "lets unprivileged users use userfaultfd, a common exploit aid" },
+    "dev.tty.ldisc_autoload": { allowed: (v) => v === "0", why: "lets unprivileged users load TTY line disciplines" },
+    "net.ipv4.ip_forward": { allowed: (v) => v === "1", why: "K3s routes pod traffic: forwarding off breaks the cluster network" },
+    "net.bridge.bridge-nf-call-iptables": { allowed: (v) => v === "1", why: "kube-proxy and network policy need bridged traffic to pass netfilter" },
+    "net.bridge.bridge-nf-call-ip6tables": { allowed: (v) => v === "1", why: "kube-proxy and network policy need bridged traffic to pass netfilter" },
+};
+
 const SYSCTL_KEY = /^[a-z0-9_]+(\.[a-zA-Z0-9_-]+)+$/;
 const SYSCTL_VALUE = /^[A-Za-z0-9 ,._:/-]+$/;
 
@@ -107,7 +144,12 @@ export function validateSysctlOverrides(overrides: Readonly<Record<string, unkno
             problems.add(where, value, "a sysctl value is a number or a short text of letters, digits, spaces and , . _ : / -", "quote the value as `sysctl -n` prints it");
             continue;
         }
-        const required = CIS_SYSCTLS[key];
+        const guarded = Object.prototype.hasOwnProperty.call(GUARDED_SYSCTLS, key) ? GUARDED_SYSCTLS[key] : undefined;
+        if (guarded !== undefined && !guarded.allowed(normalizeSysctlValue(text))) {
+            problems.add(where, value, `is refused: ${key} ${guarded.why}`, "remove the override (set it on the host by hand if you must, outside what this stack manages)");
+            continue;
+        }
+        const required = Object.prototype.hasOwnProperty.call(CIS_SYSCTLS, key) ? CIS_SYSCTLS[key] : undefined;
         if (required !== undefined && normalizeSysctlValue(text) !== required) {
             problems.add(
                 where,
@@ -186,7 +228,7 @@ export function renderKernelScript(opts: KernelScriptOptions): string {
         .map(([k, v]) => `  ${shellQuote(k)} ${shellQuote(v)}`)
         .join(" \\\n");
     const writeFile = (path: string, mode: string): string =>
-        `install_file ${path} ${mode} <<'SOVEREIGN_FAAS_FILE' || true\n${files[path]}SOVEREIGN_FAAS_FILE`;
+        `install_file ${path} ${mode} ${heredoc(files[path], "FILE", " || true")}`;
     const body = `${INSTALL_FILE_FUNCTION}
 
 mkdir -p ${dirs.join(" ")}

@@ -51,6 +51,38 @@ export const CERT_MANAGER_POD_SECURITY: Readonly<Record<string, string>> = {
     "pod-security.kubernetes.io/warn": "restricted",
 };
 
+/** The controller's namespace, labelled with the jurisdiction and the Pod Security its host ports need. */
+export function renderEdgeNamespace(location: Location): Record<string, unknown> {
+    return { apiVersion: "v1", kind: "Namespace", metadata: { name: INGRESS_NAMESPACE, labels: { ...locationLabels(location), ...INGRESS_POD_SECURITY } } };
+}
+
+/** The gateway's TLS Secret (kubernetes.io/tls) in the openfaas namespace. */
+export function renderTlsSecret<T>(location: Location, certificate: T, key: T): { apiVersion: string; kind: string; metadata: Record<string, unknown>; type: string; stringData: Record<string, T> } {
+    return {
+        apiVersion: "v1",
+        kind: "Secret",
+        metadata: { name: GATEWAY_TLS_SECRET, namespace: OPENFAAS_NAMESPACE, labels: locationLabels(location) },
+        type: "kubernetes.io/tls",
+        stringData: { "tls.crt": certificate, "tls.key": key },
+    };
+}
+
+/** Every problem of an edge's arguments, before anything is created: its timeout against the gateway's. */
+export function validateEdgeArgs(args: Pick<NginxEdgeArgs, "gatewayTimeoutSeconds" | "timeoutSeconds">): Problems {
+    const gatewayTimeout = args.gatewayTimeoutSeconds ?? DEFAULT_GATEWAY_TIMEOUT_SECONDS;
+    const timeoutSeconds = args.timeoutSeconds ?? defaultEdgeTimeoutSeconds(gatewayTimeout);
+    const problems = new Problems();
+    if (timeoutSeconds <= gatewayWriteTimeoutSeconds(gatewayTimeout)) {
+        problems.add(
+            "timeoutSeconds",
+            timeoutSeconds,
+            `must be longer than the gateway's write timeout (${gatewayWriteTimeoutSeconds(gatewayTimeout)}s for a gateway timeout of ${gatewayTimeout}s), or NGINX answers 504 while the gateway is still answering`,
+            `leave it unset (${defaultEdgeTimeoutSeconds(gatewayTimeout)}s) or raise it`,
+        );
+    }
+    return problems;
+}
+
 export type EdgeTls =
     | { readonly mode: "self-signed" }
     | { readonly mode: "provided"; readonly certificate: pulumi.Input<string>; readonly privateKey: pulumi.Input<string> }
@@ -123,25 +155,15 @@ export class NginxEdge extends pulumi.ComponentResource {
     readonly tlsMode: TlsMode;
 
     constructor(name: string, args: NginxEdgeArgs, opts?: pulumi.ComponentResourceOptions) {
-        const gatewayTimeout = args.gatewayTimeoutSeconds ?? DEFAULT_GATEWAY_TIMEOUT_SECONDS;
-        const timeoutSeconds = args.timeoutSeconds ?? defaultEdgeTimeoutSeconds(gatewayTimeout);
-        const problems = new Problems();
-        if (timeoutSeconds <= gatewayWriteTimeoutSeconds(gatewayTimeout)) {
-            problems.add(
-                "timeoutSeconds",
-                timeoutSeconds,
-                `must be longer than the gateway's write timeout (${gatewayWriteTimeoutSeconds(gatewayTimeout)}s for a gateway timeout of ${gatewayTimeout}s), or NGINX answers 504 while the gateway is still answering`,
-                `leave it unset (${defaultEdgeTimeoutSeconds(gatewayTimeout)}s) or raise it`,
-            );
-        }
-        problems.throwIfAny(`NginxEdge ${name}: invalid arguments`);
+        validateEdgeArgs(args).throwIfAny(`NginxEdge ${name}: invalid arguments`);
+        const timeoutSeconds = args.timeoutSeconds ?? defaultEdgeTimeoutSeconds(args.gatewayTimeoutSeconds ?? DEFAULT_GATEWAY_TIMEOUT_SECONDS);
         super("sovereign-faas:ingress:NginxEdge", name, {}, opts);
         const labels = locationLabels(args.location);
         const k8sOpts = (extra: pulumi.CustomResourceOptions = {}): pulumi.CustomResourceOptions => childOptions(this, opts, { provider: args.provider, ...extra });
         const systemAllowFrom = args.systemAllowFrom ?? [];
         this.tlsMode = args.tls.mode;
 
-        const ns = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: INGRESS_NAMESPACE, labels: { ...labels, ...INGRESS_POD_SECURITY } } }, k8sOpts());
+        const ns = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: renderEdgeNamespace(args.location).metadata as k8s.types.input.meta.v1.ObjectMeta }, k8sOpts());
         const controller = new k8s.helm.v3.Release(
             `${name}-controller`,
             {
@@ -181,17 +203,8 @@ export class NginxEdge extends pulumi.ComponentResource {
                 certificate = args.tls.certificate;
                 key = args.tls.privateKey;
             }
-            ingressDeps.push(
-                new k8s.core.v1.Secret(
-                    `${name}-tls`,
-                    {
-                        metadata: { name: GATEWAY_TLS_SECRET, namespace: OPENFAAS_NAMESPACE, labels },
-                        type: "kubernetes.io/tls",
-                        stringData: { "tls.crt": certificate, "tls.key": pulumi.secret(key) },
-                    },
-                    k8sOpts(),
-                ),
-            );
+            const { apiVersion: _v, kind: _k, ...secretArgs } = renderTlsSecret<pulumi.Input<string>>(args.location, certificate, pulumi.secret(key));
+            ingressDeps.push(new k8s.core.v1.Secret(`${name}-tls`, secretArgs as k8s.core.v1.SecretArgs, k8sOpts()));
         } else {
             const cmNs = new k8s.core.v1.Namespace(`${name}-cert-manager-ns`, { metadata: { name: CERT_MANAGER_NAMESPACE, labels: { ...labels, ...CERT_MANAGER_POD_SECURITY } } }, k8sOpts());
             const certManager = new k8s.helm.v3.Release(

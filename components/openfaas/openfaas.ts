@@ -14,6 +14,7 @@ import {
     DEFAULT_GATEWAY_TIMEOUT_SECONDS,
     DEFAULT_OPENFAAS_CHART_VERSION,
     mergeHelmValues,
+    placementOverrides,
     OPENFAAS_CHART_REPO,
     renderOpenFaasValues,
 } from "./values";
@@ -96,6 +97,53 @@ export interface OpenFaasArgs {
     readonly helmValues?: Readonly<Record<string, unknown>>;
 }
 
+/** The namespaces OpenFaas creates: the core's and the functions', labelled with the jurisdiction and their Pod Security levels. */
+export function renderOpenFaasNamespaces(location: Location, hostPathVolumes: boolean): { core: Record<string, unknown>; functions: Record<string, unknown> } {
+    const labels = locationLabels(location);
+    return {
+        core: { apiVersion: "v1", kind: "Namespace", metadata: { name: OPENFAAS_NAMESPACE, labels: { ...labels, ...OPENFAAS_POD_SECURITY } } },
+        functions: { apiVersion: "v1", kind: "Namespace", metadata: { name: FUNCTION_NAMESPACE, labels: { ...labels, ...functionNamespacePodSecurityLabels(hostPathVolumes) } } },
+    };
+}
+
+/** The Secret the chart reads the admin credentials from (generateBasicAuth: false). */
+export function renderBasicAuthSecret<T>(location: Location, password: T): { apiVersion: string; kind: string; metadata: Record<string, unknown>; type: string; stringData: Record<string, T | string> } {
+    return {
+        apiVersion: "v1",
+        kind: "Secret",
+        metadata: { name: BASIC_AUTH_SECRET, namespace: OPENFAAS_NAMESPACE, labels: locationLabels(location) },
+        type: "Opaque",
+        stringData: { "basic-auth-password": password, "basic-auth-user": BASIC_AUTH_USER },
+    };
+}
+
+/** Every problem of an OpenFaas component's arguments, before anything is created. */
+export function validateOpenFaasArgs(args: Pick<OpenFaasArgs, "edition" | "license" | "helmValues">): Problems {
+    const problems = new Problems();
+    if ((args.edition ?? "ce") === "pro" && args.license === undefined) {
+        problems.add("license", undefined, `edition "pro" needs the licence (it becomes the ${LICENSE_SECRET} Secret)`, "pass your OpenFaaS Pro licence as a secret, or use edition ce");
+    }
+    for (const p of placementOverrides(args.helmValues ?? {}, "helmValues")) {
+        problems.add(p, "[not shown]", "sets where OpenFaaS pods run, past the location pinning the platform sets (a node of another jurisdiction could run them)", "remove it; the platform pins every pod to the sovereign node's labels");
+    }
+    return problems;
+}
+
+/** What Functions must know of a platform with these OpenFaas arguments (OpenFaas.features). */
+export function openFaasFeatures(args: Pick<OpenFaasArgs, "edition" | "scaleToZero" | "queues" | "gatewayTimeoutSeconds" | "queue" | "hostPathVolumes">): PlatformFeatures {
+    const timeout = args.gatewayTimeoutSeconds ?? DEFAULT_GATEWAY_TIMEOUT_SECONDS;
+    const queues = args.queues ?? [];
+    return {
+        edition: args.edition ?? "ce",
+        scaleToZero: args.scaleToZero ?? { enabled: false, defaultIdleDurationSeconds: DEFAULT_IDLE_DURATION_SECONDS },
+        queueNames: queues.map((q) => q.name),
+        gatewayTimeoutSeconds: timeout,
+        ackWaitSeconds: args.queue?.ackWaitSeconds ?? timeout,
+        queueTimeouts: Object.fromEntries(queues.map((q) => [q.name, q.timeoutSeconds])),
+        functionNamespaceEnforce: functionNamespacePodSecurityLabels(args.hostPathVolumes === true)["pod-security.kubernetes.io/enforce"] as PodSecurityLevel,
+    };
+}
+
 /** The chart values an OpenFaas component would install: ours, then the escape hatch merged over them. */
 export function resolveOpenFaasValues(args: Omit<OpenFaasArgs, "provider" | "license">): { values: Record<string, unknown>; merged: Record<string, unknown>; warnings: string[] } {
     const edition = args.edition ?? "ce";
@@ -137,11 +185,7 @@ export class OpenFaas extends pulumi.ComponentResource {
 
     constructor(name: string, args: OpenFaasArgs, opts?: pulumi.ComponentResourceOptions) {
         const edition = args.edition ?? "ce";
-        if (edition === "pro" && args.license === undefined) {
-            const problems = new Problems();
-            problems.add("license", undefined, `edition "pro" needs the licence (it becomes the ${LICENSE_SECRET} Secret)`, "pass your OpenFaaS Pro licence as a secret, or use edition ce");
-            problems.throwIfAny(`OpenFaas ${name}: invalid arguments`);
-        }
+        validateOpenFaasArgs(args).throwIfAny(`OpenFaas ${name}: invalid arguments`);
         super("sovereign-faas:openfaas:OpenFaas", name, {}, opts);
         const labels = locationLabels(args.location);
         const resolved = resolveOpenFaasValues(args);
@@ -150,46 +194,21 @@ export class OpenFaas extends pulumi.ComponentResource {
         for (const warning of this.warnings) {
             void pulumi.log.warn(warning, this);
         }
-        const functionNamespaceLabels = functionNamespacePodSecurityLabels(args.hostPathVolumes === true);
-        const timeout = args.gatewayTimeoutSeconds ?? DEFAULT_GATEWAY_TIMEOUT_SECONDS;
-        const queues = args.queues ?? [];
-        this.features = {
-            edition,
-            scaleToZero: args.scaleToZero ?? { enabled: false, defaultIdleDurationSeconds: DEFAULT_IDLE_DURATION_SECONDS },
-            queueNames: queues.map((q) => q.name),
-            gatewayTimeoutSeconds: timeout,
-            ackWaitSeconds: args.queue?.ackWaitSeconds ?? timeout,
-            queueTimeouts: Object.fromEntries(queues.map((q) => [q.name, q.timeoutSeconds])),
-            functionNamespaceEnforce: functionNamespaceLabels["pod-security.kubernetes.io/enforce"] as PodSecurityLevel,
-        };
+        this.features = openFaasFeatures(args);
 
         const k8sOpts = (extra: pulumi.CustomResourceOptions = {}): pulumi.CustomResourceOptions =>
             childOptions(this, opts, { provider: args.provider, ...extra });
-        const core = new k8s.core.v1.Namespace(
-            `${name}-ns`,
-            { metadata: { name: OPENFAAS_NAMESPACE, labels: { ...labels, ...OPENFAAS_POD_SECURITY } } },
-            k8sOpts(),
-        );
-        this.functionNamespace = new k8s.core.v1.Namespace(
-            `${name}-fn-ns`,
-            { metadata: { name: FUNCTION_NAMESPACE, labels: { ...labels, ...functionNamespaceLabels } } },
-            k8sOpts(),
-        );
+        const namespaces = renderOpenFaasNamespaces(args.location, args.hostPathVolumes === true);
+        const core = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: namespaces.core.metadata as k8s.types.input.meta.v1.ObjectMeta }, k8sOpts());
+        this.functionNamespace = new k8s.core.v1.Namespace(`${name}-fn-ns`, { metadata: namespaces.functions.metadata as k8s.types.input.meta.v1.ObjectMeta }, k8sOpts());
         const password = new random.RandomPassword(
             `${name}-admin-password`,
             { length: BASIC_AUTH_PASSWORD_LENGTH, special: false },
             { parent: this, additionalSecretOutputs: ["result"] },
         );
         this.basicAuthPassword = pulumi.secret(password.result);
-        const basicAuth = new k8s.core.v1.Secret(
-            `${name}-basic-auth`,
-            {
-                metadata: { name: BASIC_AUTH_SECRET, namespace: OPENFAAS_NAMESPACE, labels },
-                type: "Opaque",
-                stringData: { "basic-auth-password": this.basicAuthPassword, "basic-auth-user": BASIC_AUTH_USER },
-            },
-            k8sOpts({ dependsOn: [core] }),
-        );
+        const { apiVersion: _v, kind: _k, ...basicAuthArgs } = renderBasicAuthSecret(args.location, this.basicAuthPassword);
+        const basicAuth = new k8s.core.v1.Secret(`${name}-basic-auth`, basicAuthArgs as k8s.core.v1.SecretArgs, k8sOpts({ dependsOn: [core] }));
         const releaseDeps: pulumi.Resource[] = [core, this.functionNamespace, basicAuth];
         if (edition === "pro" && args.license !== undefined) {
             releaseDeps.push(

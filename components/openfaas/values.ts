@@ -157,6 +157,38 @@ export interface MergedValues {
     readonly warnings: string[];
 }
 
+/**
+ * Values that decide where pods run: a nodeSelector, affinity or tolerations of their own would
+ * schedule the OpenFaaS core (or any chart pod) on a node of another jurisdiction, past the
+ * location pinning the platform sets. The chart reads them at the top level and per component
+ * (faas-netes chart values.yaml: nodeSelector, affinity, tolerations).
+ */
+export const PLACEMENT_KEYS = ["nodeSelector", "affinity", "tolerations", "topologySpreadConstraints", "nodeName"] as const;
+
+/** Every path in `helmValues` that sets where pods run (PLACEMENT_KEYS at any depth). */
+export function placementOverrides(helmValues: unknown, prefix = ""): string[] {
+    const out: string[] = [];
+    // Bounded in nodes and depth, and cycle-safe: a library user's values are any object graph.
+    let budget = 100_000;
+    const seen = new WeakSet<object>();
+    const walk = (v: unknown, at: string, depth: number): void => {
+        if (--budget < 0 || depth > 64 || !isRecord(v) || seen.has(v)) {
+            return;
+        }
+        seen.add(v);
+        for (const [k, child] of Object.entries(v)) {
+            const p = at === "" ? k : `${at}.${k}`;
+            if ((PLACEMENT_KEYS as readonly string[]).includes(k)) {
+                out.push(p);
+            } else {
+                walk(child, p, depth + 1);
+            }
+        }
+    };
+    walk(helmValues, prefix, 0);
+    return out;
+}
+
 /** Deep-merges the user's `helmValues` over ours (theirs win) and says where they overrode ours. */
 export function mergeHelmValues(ours: Record<string, unknown>, theirs: Record<string, unknown>, configKey: string): MergedValues {
     const warnings: string[] = [];
@@ -164,7 +196,7 @@ export function mergeHelmValues(ours: Record<string, unknown>, theirs: Record<st
         if (isRecord(a) && isRecord(b)) {
             const out: Record<string, unknown> = { ...a };
             for (const [k, v] of Object.entries(b)) {
-                out[k] = k in a ? merge(a[k], v, path === "" ? k : `${path}.${k}`) : v;
+                out[k] = Object.prototype.hasOwnProperty.call(a, k) ? merge(a[k], v, path === "" ? k : `${path}.${k}`) : v;
             }
             return out;
         }

@@ -11,12 +11,12 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
-import { FunctionSpec, Functions, functionsMemoryRequestsMiB, topicsOf } from "../functions";
-import { Firewall, KernelTuning, Preflight, requiredMemoryMiB, SshConnection } from "../host";
-import { EDGE_MEMORY_REQUEST, EdgeTls, NginxEdge, RateLimit, TlsMode } from "../ingress";
-import { K3sCluster } from "../k3s";
-import { OpenFaas, openFaasMemoryRequestsMiB, resolveOpenFaasValues } from "../openfaas";
-import { asyncMemoryRequestsMiB, AsyncQueues, NamedQueue } from "../queues";
+import { FunctionSpec, Functions, functionsMemoryRequestsMiB, topicsOf, validateFunctionsArgs } from "../functions";
+import { Firewall, KernelTuning, Preflight, requiredMemoryMiB, SshConnection, validateFirewallArgs, validateSysctlOverrides } from "../host";
+import { EDGE_MEMORY_REQUEST, EdgeTls, NginxEdge, RateLimit, TlsMode, validateEdgeArgs } from "../ingress";
+import { K3sArgValue, K3sCluster, validateK3sClusterArgs } from "../k3s";
+import { OpenFaas, openFaasFeatures, openFaasMemoryRequestsMiB, resolveOpenFaasValues, validateOpenFaasArgs } from "../openfaas";
+import { asyncMemoryRequestsMiB, AsyncQueues, NamedQueue, validateAsyncQueuesArgs } from "../queues";
 import { Edition, Location, memoryMiB, Problems } from "../shared";
 import { DEFAULT_SOVEREIGN_ROOTS, SovereignVolume, SovereignVolumes, VolumeRecord } from "../volumes";
 
@@ -40,8 +40,10 @@ export interface PlatformK3sArgs {
     readonly airgap?: boolean;
     /** @default false: a destroy leaves K3s and its data on the host */
     readonly uninstallOnDestroy?: boolean;
-    /** @default {} */
-    readonly extraArgs?: Readonly<Record<string, string | number | boolean | readonly string[]>>;
+    /** K3s flags by full name (see k3s/flags.ts). @default {} */
+    readonly extraArgs?: Readonly<Record<string, K3sArgValue>>;
+    /** K3s flags with secret values, sent on standard input only. @default {} */
+    readonly secretArgs?: Readonly<Record<string, pulumi.Input<K3sArgValue>>>;
 }
 
 export interface PlatformOpenFaasArgs {
@@ -139,6 +141,29 @@ export function validatePlatformArgs(args: SovereignFaasPlatformArgs): Problems 
     if (args.firewall.sshSources.length === 0) {
         problems.add("firewall.sshSources", [], "must not be empty: pulumi up itself connects over SSH", "list the addresses you and your CI connect from");
     }
+    // Every component's own rules, here, before the host steps that come first exist: a component
+    // that throws later would leave the steps registered before it half-applied.
+    const of = args.openfaas ?? {};
+    problems.addAll(validateOpenFaasArgs(of).items.map((p) => ({ ...p, key: `openfaas.${p.key}` })));
+    problems.addAll(validateAsyncQueuesArgs(of).items.map((p) => ({ ...p, key: `openfaas.${p.key}` })));
+    const volumes = args.volumes ?? [];
+    problems.addAll(
+        validateFunctionsArgs({
+            functions: args.functions ?? [],
+            features: openFaasFeatures({ ...of, hostPathVolumes: volumes.length > 0 }),
+            functionSecrets: args.functionSecrets,
+            volumes,
+            source: args.functionsSource,
+            location: args.location,
+        }).items,
+    );
+    if (args.edge !== undefined) {
+        problems.addAll(validateEdgeArgs({ ...args.edge, gatewayTimeoutSeconds: of.gatewayTimeoutSeconds }).items.map((p) => ({ ...p, key: `edge.${p.key}` })));
+    }
+    // The firewall, the kernel and the K3s flags.
+    problems.addAll(validateFirewallArgs({ ...args.firewall, sshPort: args.ssh.port }).items.map((p) => ({ ...p, key: p.key === "sshPort" ? "ssh.port" : `firewall.${p.key}` })));
+    problems.addAll(validateSysctlOverrides(args.kernel ?? {}, "kernel").items);
+    problems.addAll(validateK3sClusterArgs(args.k3s ?? {}).items.map((p) => ({ ...p, key: `k3s.${p.key}` })));
     return problems;
 }
 

@@ -49,6 +49,16 @@ export interface AsyncQueuesArgs {
  * queue-worker; Pro: JetStream); this adds one `queue-worker` release per named queue (Pro)
  * and one `nats-connector` release for topic triggers. Pass the OpenFaaS release as `dependsOn`.
  */
+/** Every problem of the queues' arguments, before anything is created. */
+export function validateAsyncQueuesArgs(args: Pick<AsyncQueuesArgs, "edition" | "queues">): Problems {
+    const problems = new Problems();
+    const queues = args.queues ?? [];
+    if ((args.edition ?? "ce") === "ce" && queues.length > 0) {
+        problems.add("queues", queues.map((q) => q.name), "named queues need OpenFaaS Pro (the JetStream queue-worker)", 'use edition "pro", or no named queues');
+    }
+    return problems;
+}
+
 export class AsyncQueues extends pulumi.ComponentResource {
     /** The in-cluster async invoke URL for a function: replace `<name>`. */
     readonly asyncUrlPattern: string;
@@ -58,13 +68,8 @@ export class AsyncQueues extends pulumi.ComponentResource {
     readonly topics: string[];
 
     constructor(name: string, args: AsyncQueuesArgs, opts?: pulumi.ComponentResourceOptions) {
-        const edition = args.edition ?? "ce";
         const queues = args.queues ?? [];
-        if (edition === "ce" && queues.length > 0) {
-            const problems = new Problems();
-            problems.add("queues", queues.map((q) => q.name), "named queues need OpenFaaS Pro (the JetStream queue-worker)", 'use edition "pro", or no named queues');
-            problems.throwIfAny(`AsyncQueues ${name}: invalid arguments`);
-        }
+        validateAsyncQueuesArgs(args).throwIfAny(`AsyncQueues ${name}: invalid arguments`);
         super("sovereign-faas:queues:AsyncQueues", name, {}, opts);
         const nodeSelector = locationLabels(args.location);
         const releaseOpts = childOptions(this, opts, { provider: args.provider });

@@ -11,8 +11,14 @@ import type { Location } from "./labels";
 
 /** The stamp line prefix. The policy pack parses the JSON after it. */
 export const LOCATION_STAMP_PREFIX = "# sovereign-faas-location: ";
-/** Heredoc delimiter for running a script through `bash -s`; scripts must never contain it. */
-export const HEREDOC_DELIMITER = "SOVEREIGN_FAAS_SCRIPT_EOF";
+/**
+ * Every step appends a line here when it starts and when it ends, so an operator (and the engine
+ * tests) can see on the host which steps ran, and when: `<time> <step> started` and
+ * `<time> <step> done: <n> change(s)`.
+ */
+export const STEP_LOG_PATH = "/var/log/sovereign-faas/steps.log";
+/** The prefix of every heredoc delimiter; the rest is derived from the heredoc's content (see `heredoc`). */
+export const HEREDOC_PREFIX = "SOVEREIGN_FAAS_";
 
 export interface ScriptArgs {
     /** The step's name, printed in messages, e.g. `kernel`. */
@@ -51,9 +57,6 @@ export function locationStamp(location: Location): string {
 export function renderScript(args: ScriptArgs): string {
     const step = shellQuote(args.step);
     const body = args.body.replace(/\s+$/, "");
-    if (body.includes(HEREDOC_DELIMITER)) {
-        throw new Error(`script body for step ${args.step} contains the heredoc delimiter`);
-    }
     return `#!/usr/bin/env bash
 ${locationStamp(args.location)}
 set -euo pipefail
@@ -64,9 +67,13 @@ log() { printf '[sovereign-faas:%s] %s\\n' "$SOVEREIGN_FAAS_STEP" "$*" >&2; }
 fail() { printf '[sovereign-faas:%s] ERROR: %s\\n' "$SOVEREIGN_FAAS_STEP" "$*" >&2; exit 1; }
 changed() { SOVEREIGN_FAAS_CHANGES=$((SOVEREIGN_FAAS_CHANGES + 1)); log "changed: $*"; }
 if [ "$(id -u)" -ne 0 ]; then fail "must run as root (use sshUser root, or a user with passwordless sudo)"; fi
+# The step log is best effort: a read-only /var/log must not fail the step.
+step_log() { { mkdir -p ${STEP_LOG_PATH.slice(0, STEP_LOG_PATH.lastIndexOf("/"))}; printf '%s %s %s\\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$SOVEREIGN_FAAS_STEP" "$*" >> ${STEP_LOG_PATH}; } 2>/dev/null || true; }
+step_log started
 
 ${body}
 
+step_log "done: $SOVEREIGN_FAAS_CHANGES change(s)"
 log "done: $SOVEREIGN_FAAS_CHANGES change(s)"
 `;
 }
@@ -79,8 +86,24 @@ log "done: $SOVEREIGN_FAAS_CHANGES change(s)"
  */
 export function remoteInvocation(script: string, user: string, step: string): string {
     const runner = user === "root" ? "bash" : "sudo -n bash";
-    const text = script.endsWith("\n") ? script : `${script}\n`;
-    return `${runner} -c "$(cat <<'${HEREDOC_DELIMITER}'\n${text}${HEREDOC_DELIMITER}\n)" sovereign-faas-${step}\n`;
+    return `${runner} -c "$(cat ${heredoc(script, "SCRIPT")}\n)" sovereign-faas-${step}\n`;
+}
+
+/**
+ * A quoted heredoc of `content`: `<<'D'`, then `rest` (the rest of the command line, e.g.
+ * ` || true`), a newline, the content (ending in a newline) and `D`.
+ * The delimiter D is derived from the content's hash and is checked against every line of it, so
+ * no content, however hostile, can end the heredoc early and run as shell code (a fixed
+ * delimiter could be written into a config value). Quoted: nothing inside is expanded.
+ */
+export function heredoc(content: string, label: string, rest = ""): string {
+    const text = content.endsWith("\n") ? content : `${content}\n`;
+    const lines = new Set(text.split("\n"));
+    let delimiter = `${HEREDOC_PREFIX}${label}_${contentHash(text).slice(0, 16)}`;
+    for (let i = 1; lines.has(delimiter); i++) {
+        delimiter = `${HEREDOC_PREFIX}${label}_${contentHash(`${i}:${text}`).slice(0, 16)}`;
+    }
+    return `<<'${delimiter}'${rest}\n${text}${delimiter}`;
 }
 
 /** SHA-256 of a text, hex. */

@@ -17,6 +17,14 @@ export const VOLUME_MODE = "700";
 export const FORBIDDEN_ROOTS = ["/etc", "/proc", "/sys", "/dev", "/boot", "/usr", "/bin", "/sbin", "/lib", "/run", "/var/run", "/var/lib/rancher", "/root"] as const;
 /** Mount paths a volume may not shadow: the writable /tmp, the function code and the secrets. */
 export const RESERVED_MOUNT_PATHS = ["/tmp", "/home/app", "/var/openfaas"] as const;
+/**
+ * The container's system directories: a mount at, under or above one replaces its files (a mount
+ * at /etc/ssl swaps the CA bundle, at /usr/bin the binaries), so host data would be executed or
+ * trusted as the image's own.
+ */
+export const SYSTEM_MOUNT_PATHS = ["/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/root", "/run", "/sbin", "/sys", "/usr", "/var/run", "/var/lib/dpkg", "/var/lib/apt"] as const;
+
+const hasControl = (v: string): boolean => /[\u0000-\u001f\u007f]/.test(v);
 
 /** A validated sovereign volume. */
 export interface SovereignVolume {
@@ -60,6 +68,8 @@ export function validateVolumes(raw: unknown, opts: ValidateVolumesOptions): { v
     }
     const known = new Set(opts.functionNames);
     const names = new Set<string>();
+    /** Each accepted volume's index in the list, for messages. */
+    const indexes: number[] = [];
     raw.forEach((item, i) => {
         const key = (f: string): string => `${opts.configKey}[${i}].${f}`;
         if (!isRecord(item)) {
@@ -81,7 +91,9 @@ export function validateVolumes(raw: unknown, opts: ValidateVolumesOptions): { v
         }
         const hostPath = item.hostPath;
         let hostOk = false;
-        if (typeof hostPath !== "string" || !path.posix.isAbsolute(hostPath)) {
+        if (typeof hostPath === "string" && hasControl(hostPath)) {
+            problems.add(key("hostPath"), hostPath, "holds a control character (a NUL, newline or escape): the kernel would cut the path there", "write the path without control characters");
+        } else if (typeof hostPath !== "string" || !path.posix.isAbsolute(hostPath)) {
             problems.add(key("hostPath"), hostPath, "must be an absolute path", `put it under ${opts.sovereignRoots[0] ?? DEFAULT_SOVEREIGN_ROOTS[0]}`);
         } else if (hostPath.split("/").includes("..") || hostPath.split("/").includes(".")) {
             problems.add(key("hostPath"), hostPath, "must not contain '..' or '.' (it could escape the sovereign root)", "write the real, normalized path");
@@ -95,8 +107,12 @@ export function validateVolumes(raw: unknown, opts: ValidateVolumesOptions): { v
             hostOk = true;
         }
         const mountPath = item.mountPath;
-        if (typeof mountPath !== "string" || !path.posix.isAbsolute(mountPath) || path.posix.normalize(mountPath) !== mountPath || mountPath === "/") {
+        if (typeof mountPath === "string" && hasControl(mountPath)) {
+            problems.add(key("mountPath"), mountPath, "holds a control character (a NUL, newline or escape)", "write the path without control characters");
+        } else if (typeof mountPath !== "string" || !path.posix.isAbsolute(mountPath) || path.posix.normalize(mountPath) !== mountPath || mountPath === "/" || mountPath.endsWith("/")) {
             problems.add(key("mountPath"), mountPath, "must be an absolute, normalized path other than /", "use e.g. /data/profiles");
+        } else if (SYSTEM_MOUNT_PATHS.some((r) => under(mountPath, r) || under(r, mountPath))) {
+            problems.add(key("mountPath"), mountPath, `must not be at, under or above a system directory (${SYSTEM_MOUNT_PATHS.join(", ")}): the host's files would replace the image's own`, "use a path of its own, e.g. /data/profiles");
         } else if (RESERVED_MOUNT_PATHS.some((r) => under(mountPath, r) || under(r, mountPath))) {
             problems.add(key("mountPath"), mountPath, `must not shadow ${RESERVED_MOUNT_PATHS.join(", ")} (the writable /tmp, the function's code, its secrets)`, "use a path of its own, e.g. /data/profiles");
         }
@@ -121,6 +137,7 @@ export function validateVolumes(raw: unknown, opts: ValidateVolumesOptions): { v
             }
         }
         if (typeof name === "string" && hostOk && typeof mountPath === "string" && Array.isArray(fns)) {
+            indexes.push(i);
             volumes.push({
                 name,
                 hostPath: hostPath as string,
@@ -132,7 +149,38 @@ export function validateVolumes(raw: unknown, opts: ValidateVolumesOptions): { v
             });
         }
     });
+    problems.addAll(overlapProblems(volumes, indexes, opts.configKey).items);
     return { volumes, problems };
+}
+
+/**
+ * Volumes that see the same data twice or shadow each other: a hostPath at or inside another's
+ * (a read-only volume and a writable one over the same files make the data writable after
+ * all), or two mounts of one function at the same path or one inside the other.
+ */
+function overlapProblems(volumes: readonly SovereignVolume[], indexes: readonly number[], configKey: string): Problems {
+    const problems = new Problems();
+    const at = (v: SovereignVolume): string => `${configKey}[${indexes[volumes.indexOf(v)]}]`;
+    for (const [i, a] of volumes.entries()) {
+        for (const b of volumes.slice(i + 1)) {
+            if (under(a.hostPath, b.hostPath) || under(b.hostPath, a.hostPath)) {
+                const inner = under(a.hostPath, b.hostPath) ? a : b;
+                const outer = inner === a ? b : a;
+                problems.add(
+                    `${at(inner)}.hostPath`,
+                    inner.hostPath,
+                    `is ${inner.hostPath === outer.hostPath ? "the same directory as" : "inside"} volume ${outer.name}'s ${outer.hostPath}${inner.readOnly !== outer.readOnly ? ", and one of them is writable: the read-only one's data would be writable through the other" : ": the same data would be mounted twice"}`,
+                    "give each volume a directory of its own, side by side under the sovereign root",
+                );
+            }
+            for (const fn of a.functions.filter((f) => b.functions.includes(f))) {
+                if (under(a.mountPath, b.mountPath) || under(b.mountPath, a.mountPath)) {
+                    problems.add(`${at(b)}.mountPath`, b.mountPath, `${a.mountPath === b.mountPath ? "is the same mount path as" : "nests with"} volume ${a.name}'s ${a.mountPath} in function ${fn}: one mount would hide the other`, "mount each volume at a path of its own, side by side");
+                }
+            }
+        }
+    }
+    return problems;
 }
 
 /**

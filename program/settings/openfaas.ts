@@ -13,8 +13,9 @@ import {
     isSemver,
     NamedQueue,
     parseDurationSeconds,
+    placementOverrides,
 } from "../../components";
-import { ConfigReader, fullKey } from "../config-reader";
+import { ConfigReader, fullKey, NOT_SHOWN } from "../config-reader";
 
 export interface OpenFaasSettings {
     readonly edition: Edition;
@@ -150,6 +151,9 @@ export function parseOpenFaasConfig(r: ConfigReader, secret: (v: string) => pulu
             r.problems.add(fullKey("openfaas.helmValues"), o.helmValues, "must be a map of chart values", "write chart values as a YAML map");
         } else {
             helmValues = o.helmValues;
+            for (const p of placementOverrides(helmValues, "openfaas.helmValues")) {
+                r.problems.add(fullKey(p), NOT_SHOWN, "sets where OpenFaaS pods run, past the location pinning the platform sets (a node of another jurisdiction could run them)", "remove it; the platform pins every pod to the sovereign node's labels (sovereign-faas:location)");
+            }
             for (const removed of ["faasIdler", "queueMode"]) {
                 if (removed in helmValues) {
                     r.problems.add(fullKey(`openfaas.helmValues.${removed}`), helmValues[removed], `${removed} was removed from the chart and does nothing`, removed === "faasIdler" ? "use openfaas.scaleToZero (Pro)" : "remove it; the queue mode follows the edition");

@@ -9,6 +9,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 
+import { RULES } from "../../policies/rules";
 import { REPO_ROOT } from "../helpers/plan";
 import { PASSPHRASE_ENV } from "../helpers/stack";
 
@@ -71,7 +72,7 @@ describe("the package", () => {
         });
         expect(r.stderr).toBe("");
         expect(r.status).toBe(0);
-        expect(r.stdout).toMatch(/^plan for stack ci: planned; \d+ resources, 0 mandatory violation\(s\), 0 advisory finding\(s\), 0 warning\(s\), 9 rule\(s\) passed -> /);
+        expect(r.stdout).toMatch(new RegExp(`^plan for stack ci: planned; \\d+ resources, 0 mandatory violation\\(s\\), 0 advisory finding\\(s\\), 0 warning\\(s\\), ${RULES.length} rule\\(s\\) passed -> `));
         const resources = JSON.parse(fs.readFileSync(path.join(out, "resources.json"), "utf8")) as Array<{ type: string; name: string; parent: string | null; inputs: any }>;
         expect(resources.find((x) => x.type === "sovereign-faas:platform:SovereignFaasPlatform")?.name).toBe("invoicing");
         expect(resources.filter((x) => x.type === "kubernetes:apps/v1:Deployment").map((x) => x.name).sort()).toEqual(["functions-invoice-mail", "functions-invoice-pdf"]);

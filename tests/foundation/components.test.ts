@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 
-import { contentHash, Firewall, K3sCluster, KernelTuning, Preflight, SshConnection, remoteInvocation, renderFirewallScript } from "../../components";
+import { Firewall, K3sCluster, KernelTuning, Preflight, SshConnection, remoteInvocation, renderFirewallScript } from "../../components";
 import { Recorder } from "../../program/plan/recorder";
 import { scriptOfInvocation } from "../helpers/shell";
 
@@ -62,7 +62,7 @@ describe("host bootstrap components under mocks", () => {
         for (const r of rec.ofType("command:remote:Command")) {
             expect(r.inputs.connection).toBe("[secret]");
         }
-        expect(rec.byName("k3s-provider").inputs).toEqual({ kubeconfig: "[secret]" });
+        expect(rec.byName("k3s-provider").inputs).toEqual({ clusterIdentifier: "sovereign-faas/k3s@192.0.2.10", kubeconfig: "[secret]" });
         expect(JSON.stringify(rec.records)).not.toContain("OPENSSH PRIVATE KEY");
     });
 
@@ -95,15 +95,18 @@ describe("host bootstrap components under mocks", () => {
             expect(r.inputs.triggers).toBeUndefined();
             expect(r.inputs.update).toBe(r.inputs.create);
             // Stacks deployed with triggers keep their old value instead of replacing once.
-            expect(r.options.ignoreChanges).toEqual(["triggers"]);
+            expect(r.options.ignoreChanges).toEqual(r.name === "k3s-kubeconfig" ? ["create", "triggers", "update"] : ["triggers"]);
             expect(r.options.replaceOnChanges).toEqual(["triggers[*]"]);
         }
     });
 
-    it("re-reads the kubeconfig after every install or upgrade", () => {
-        const install = rec.byName("k3s-install").inputs.create as string;
-        const fetch = scriptOfInvocation(rec.byName("k3s-kubeconfig").inputs.create as string);
-        expect(fetch).toContain(`# Follows the K3s install step ${contentHash(scriptOfInvocation(install))}.`);
+    it("reads the kubeconfig once and gives the provider a clusterIdentifier, so that no upgrade can make the provider replace the cluster's objects", () => {
+        const fetch = rec.byName("k3s-kubeconfig");
+        expect(scriptOfInvocation(fetch.inputs.create as string)).toContain("cat /etc/rancher/k3s/k3s.yaml");
+        expect(fetch.options.ignoreChanges).toEqual(expect.arrayContaining(["create", "update"]));
+        const provider = rec.byName("k3s-provider");
+        expect(provider.inputs.clusterIdentifier).toBe("sovereign-faas/k3s@192.0.2.10");
+        expect(provider.inputs.kubeconfig).toBe("[secret]");
     });
 
     it("sends the firewall script the renderer produced, byte for byte", () => {

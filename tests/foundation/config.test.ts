@@ -33,7 +33,7 @@ describe("parseStackConfig", () => {
         expect(c.sshPort).toBe(22);
         expect(c.location).toEqual({ country: "NO", region: "NO-03", site: "Oslo" });
         expect(c.allowedCountries).toEqual(["NO"]);
-        expect(c.k3s).toEqual({ version: "v1.33.5+k3s1", airgap: false, uninstallOnDestroy: false, extraArgs: {} });
+        expect(c.k3s).toEqual({ version: "v1.33.5+k3s1", airgap: false, uninstallOnDestroy: false, extraArgs: {}, secretArgs: {} });
         expect(c.kernel).toEqual({});
         expect(c.firewall).toEqual({ sshSources: ["198.51.100.0/24"], apiSources: ["198.51.100.7/32"] });
     });
@@ -51,7 +51,7 @@ describe("parseStackConfig", () => {
 
     it("rejects a host that is neither an address nor a DNS name", () => {
         expect(problemsOf({ ...valid, host: "not an ip!" })).toEqual([
-            'sovereign-faas:host | "not an ip!" | must be an IPv4 address, an IPv6 address or a DNS name | use the VPS\'s public address, e.g. 192.0.2.10 or vps1.example.no',
+            'sovereign-faas:host | "not an ip!" | must be an IPv4 address, an IPv6 address or a fully qualified DNS name (with a dot) | use the VPS\'s public address, e.g. 192.0.2.10 or vps1.example.no',
         ]);
         expect(problemsOf({ ...valid, host: "300.1.2.3" })[0]).toContain("sovereign-faas:host");
     });
@@ -164,7 +164,7 @@ describe("parseStackConfig", () => {
         } catch (err) {
             expect((err as Error).message.split("\n")).toEqual([
                 "Invalid stack configuration (2 problems):",
-                '  - sovereign-faas:host: "not an ip!" is invalid: must be an IPv4 address, an IPv6 address or a DNS name. Fix: use the VPS\'s public address, e.g. 192.0.2.10 or vps1.example.no',
+                '  - sovereign-faas:host: "not an ip!" is invalid: must be an IPv4 address, an IPv6 address or a fully qualified DNS name (with a dot). Fix: use the VPS\'s public address, e.g. 192.0.2.10 or vps1.example.no',
                 '  - sovereign-faas:sshPort: "x" is invalid: must be a whole number from 1 to 65535. Fix: set a number such as 22',
             ]);
         }

@@ -1,6 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 
+import { RULES } from "../../policies/rules";
 import { planStack, planWithConfig, prodConfig } from "../helpers/plan";
 
 describe("npm run plan (offline, under mocks)", () => {
@@ -9,14 +10,14 @@ describe("npm run plan (offline, under mocks)", () => {
     it("plans the prod stack and exits 0", () => {
         expect(prod.stderr).toBe("");
         expect(prod.status).toBe(0);
-        expect(prod.stdout).toMatch(/^plan for stack prod: planned; \d+ resources, 0 mandatory violation\(s\), 0 advisory finding\(s\), 0 warning\(s\), 9 rule\(s\) passed -> \//);
+        expect(prod.stdout).toMatch(new RegExp(`^plan for stack prod: planned; \\d+ resources, 0 mandatory violation\\(s\\), 0 advisory finding\\(s\\), 0 warning\\(s\\), ${RULES.length} rule\\(s\\) passed -> /`));
     });
 
-    it("writes one {type, name, parent, inputs, dependsOn, urn, options} object per resource", () => {
+    it("writes one {type, name, parent, inputs, dependsOn, inputDependencies, urn, options} object per resource", () => {
         const resources = prod.resources();
         expect(resources.length).toBeGreaterThanOrEqual(12);
         for (const r of resources) {
-            expect(Object.keys(r)).toEqual(["type", "name", "parent", "inputs", "dependsOn", "urn", "options"]);
+            expect(Object.keys(r)).toEqual(["type", "name", "parent", "inputs", "dependsOn", "inputDependencies", "urn", "options"]);
             expect(Object.keys((r as any).options)).toEqual(["additionalSecretOutputs", "aliases", "deleteBeforeReplace", "ignoreChanges", "protect", "provider", "replaceOnChanges", "retainOnDelete"]);
         }
     });
@@ -60,7 +61,7 @@ describe("npm run plan (offline, under mocks)", () => {
     it("exits 2 naming the key for a host that is not an address", () => {
         const r = planWithConfig({ ...prodConfig(), "sovereign-faas:host": "not an ip!" });
         expect(r.status).toBe(2);
-        expect(r.stderr).toContain('sovereign-faas:host: "not an ip!" is invalid: must be an IPv4 address, an IPv6 address or a DNS name');
+        expect(r.stderr).toContain('sovereign-faas:host: "not an ip!" is invalid: must be an IPv4 address, an IPv6 address or a fully qualified DNS name (with a dot)');
         expect(r.stderr).not.toMatch(/\n\s+at /);
     });
 

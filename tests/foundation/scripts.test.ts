@@ -1,6 +1,9 @@
+import { spawnSync } from "child_process";
+
 import {
     CIS_SYSCTLS,
     defaultSysctlProfile,
+    heredoc,
     mergeSysctlProfile,
     parsePreflightReport,
     remoteInvocation,
@@ -31,7 +34,7 @@ const scripts: Record<string, string> = {
     k3s: renderK3sInstallScript({ location, version: "v1.33.5+k3s1", config: k3sConfig, airgap: false, readyTimeoutSeconds: 300 }),
     "k3s-airgap": renderK3sInstallScript({ location, version: "v1.33.5+k3s1", config: k3sConfig, airgap: true, readyTimeoutSeconds: 300 }),
     "k3s-uninstall": renderK3sUninstallScript(location),
-    kubeconfig: renderKubeconfigScript(location, "0".repeat(64)),
+    kubeconfig: renderKubeconfigScript(location),
 };
 
 describe.each(Object.entries(scripts))("rendered script %s", (name, script) => {
@@ -59,9 +62,44 @@ describe.each(Object.entries(scripts))("rendered script %s", (name, script) => {
 describe("remoteInvocation", () => {
     it("passes the script to bash as an argument, byte for byte", () => {
         const inv = remoteInvocation(scripts.kernel, "root", "kernel");
-        expect(inv.startsWith(`bash -c "$(cat <<'SOVEREIGN_FAAS_SCRIPT_EOF'\n`)).toBe(true);
-        expect(inv.endsWith(`SOVEREIGN_FAAS_SCRIPT_EOF\n)" sovereign-faas-kernel\n`)).toBe(true);
+        const delimiter = /^bash -c "\$\(cat <<'(SOVEREIGN_FAAS_SCRIPT_[0-9a-f]{16})'\n/.exec(inv)?.[1];
+        expect(delimiter).toBeDefined();
+        expect(inv.endsWith(`\n${delimiter}\n)" sovereign-faas-kernel\n`)).toBe(true);
         expect(scriptOfInvocation(inv)).toBe(scripts.kernel);
+    });
+
+    it.each([
+        ["the script delimiter", (d: string) => `${d}`],
+        ["the delimiter, then a command", (d: string) => `${d}\nrm -rf /tmp/pwned`],
+        ["the delimiter with a closing paren", (d: string) => `${d}\n)" ; touch /tmp/pwned ; "`],
+        ["an old fixed delimiter", () => "SOVEREIGN_FAAS_SCRIPT_EOF\ntouch /tmp/pwned"],
+        ["the file delimiter", () => "SOVEREIGN_FAAS_FILE\ntouch /tmp/pwned"],
+    ])("no content can end its heredoc early: %s in the script", (_label, payload) => {
+        // The delimiter the plain script would get, then a script that contains it as a line.
+        const plain = remoteInvocation(scripts.kernel, "root", "kernel");
+        const d = /<<'([A-Za-z0-9_]+)'/.exec(plain)?.[1] as string;
+        const hostile = `${scripts.kernel}# ${payload(d).split("\n")[0]}\n${payload(d)}\n`;
+        const inv = remoteInvocation(hostile, "root", "kernel");
+        const used = /<<'([A-Za-z0-9_]+)'/.exec(inv)?.[1] as string;
+        expect(hostile.split("\n")).not.toContain(used);
+        expect(scriptOfInvocation(inv)).toBe(hostile);
+        // bash gets exactly the script as its argument: run the invocation with bash -c replaced by a printer.
+        const probe = inv.replace(/^bash -c/, "printf '%s|'");
+        const r = spawnSync("bash", ["-c", probe], { encoding: "utf8" });
+        expect(r.stdout).toBe(`${hostile.replace(/\n$/, "")}|sovereign-faas-kernel|`);
+    });
+});
+
+describe("heredoc", () => {
+    it("derives a delimiter that no line of the content equals, even a content built to hold it", () => {
+        const first = heredoc("a\n", "FILE");
+        const d = /^<<'([A-Za-z0-9_]+)'/.exec(first)?.[1] as string;
+        const hostile = `a\n${d}\n`;
+        const second = heredoc(hostile, "FILE");
+        const d2 = /^<<'([A-Za-z0-9_]+)'/.exec(second)?.[1] as string;
+        expect(hostile.split("\n")).not.toContain(d2);
+        const r = spawnSync("bash", ["-c", `cat ${second}`], { encoding: "utf8" });
+        expect(r.stdout).toBe(hostile);
     });
 
     it("uses non-interactive sudo for other users", () => {

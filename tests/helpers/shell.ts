@@ -15,11 +15,11 @@ export function shellcheck(script: string): string {
 
 /** The script body that a remote invocation carries (between the heredoc markers). */
 export function scriptOfInvocation(invocation: string): string {
-    const m = /<<'SOVEREIGN_FAAS_SCRIPT_EOF'\n([\s\S]*)\nSOVEREIGN_FAAS_SCRIPT_EOF\n\)"/.exec(invocation);
+    const m = /<<'(SOVEREIGN_FAAS_SCRIPT_[0-9a-f]{16})'\n([\s\S]*)\n\1\n\)"/.exec(invocation);
     if (!m) {
         throw new Error("not a sovereign-faas remote invocation");
     }
-    return `${m[1]}\n`;
+    return `${m[2]}\n`;
 }
 
 /** Whether `nft -c` can run here (needs CAP_NET_ADMIN). */

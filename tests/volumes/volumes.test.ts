@@ -40,9 +40,9 @@ describe("validateVolumes", () => {
         expect(
             problems([
                 { ...ok, name: "Profiles", functions: ["nope"] },
-                { ...ok, name: "x", mountPath: "/tmp/data" },
-                { ...ok, name: "y", mountPath: "/home/app" },
-                { ...ok, name: "z", mountPath: "/var/openfaas/secrets/x" },
+                { ...ok, name: "x", hostPath: "/data/sovereign/x", mountPath: "/tmp/data" },
+                { ...ok, name: "y", hostPath: "/data/sovereign/y", mountPath: "/home/app" },
+                { ...ok, name: "z", hostPath: "/data/sovereign/z", mountPath: "/var/openfaas/secrets/x" },
             ]),
         ).toEqual([
             "sovereign-faas:volumes[0].name | \"Profiles\" | must be a DNS-1123 label (lower-case letters, digits, '-')",
