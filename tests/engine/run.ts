@@ -5,6 +5,7 @@
  *
  *  1. cli-config   the real CLI reads the shipped stacks (declarations, types, secrets under the
  *                  test passphrase) and refuses the broken ones for the reasons npm run plan gives;
+ *                  the README's Quick start runs literally on a new stack and plans with exit 0;
  *  2. cluster      pulumi preview, up, up --expect-no-changes and destroy of the library's cluster
  *                  objects against a real API server; every pod template dry-run as a Pod under its
  *                  namespace's Pod Security labels; a scaled function survives an update;
@@ -162,6 +163,65 @@ async function cliConfig(cli: PulumiCli): Promise<void> {
             `cli (${pv.status}): ${pv.stdout}${pv.stderr}\nplan (${p.status}): ${p.stderr}`,
         );
     }
+}
+
+/** The README's Quick start block, one command per line. */
+export function quickStartCommands(readme: string): string[] {
+    const section = readme.slice(readme.indexOf("\n## Quick start"));
+    const block = /```bash\n([\s\S]*?)```/.exec(section)?.[1] ?? "";
+    return block.split("\n").filter((l) => l.trim() !== "");
+}
+
+/**
+ * The Quick start, literally, on a fresh copy of the project: every command but the final
+ * `pulumi up` (it would deploy to the documentation address 192.0.2.10) runs in one bash with the
+ * real CLI, a HOME of its own holding ~/.ssh/id_ed25519, and the passphrase the block exports.
+ * Only the backend differs from a user's machine: the test's own file backend, not ~/.pulumi.
+ * Then the real CLI previews the resulting stack file with the program's config parser: the
+ * stack has every required key, and its secrets decrypt under the user's passphrase.
+ */
+async function quickStart(cli: PulumiCli): Promise<void> {
+    const commands = quickStartCommands(fs.readFileSync(path.join(REPO, "README.md"), "utf8"));
+    if (!report.check("quick-start: the README's Quick start is one bash block that ends in pulumi up", commands.length >= 5 && commands[commands.length - 1] === "pulumi up", commands.join("\n"))) {
+        return;
+    }
+    const dir = fs.mkdtempSync(path.join(work, "quick-start-"));
+    for (const f of ["Pulumi.yaml", "index.ts", "stack.yml", "env", "package.json", "tsconfig.json"]) {
+        fs.cpSync(path.join(REPO, f), path.join(dir, f), { recursive: true });
+    }
+    for (const f of ["components", "program", "policies", "node_modules"]) {
+        fs.symlinkSync(path.join(REPO, f), path.join(dir, f));
+    }
+    const home = fs.mkdtempSync(path.join(work, "home-"));
+    fs.mkdirSync(path.join(home, ".ssh"), { mode: 0o700 });
+    fs.writeFileSync(path.join(home, ".ssh", "id_ed25519"), EXAMPLE_KEY, { mode: 0o600 });
+    const script = ["set -euo pipefail", ...commands.slice(0, -1).map((c) => `echo "+ ${c.replace(/["$`\\]/g, "\\$&")}" >&2\n${c}`)].join("\n");
+    // `pulumi login --local` means file://~, which the CLI resolves through the passwd entry, not
+    // $HOME: PULUMI_BACKEND_URL (which the CLI prefers to the stored login) keeps the stacks in
+    // the test's own directory. The passphrase is the one the block exports.
+    const { PULUMI_CONFIG_PASSPHRASE: _unset, ...env } = cli.env;
+    const run = await report.time("quick-start: the README's commands", () => spawnSync("bash", ["-c", script], { cwd: dir, env: { ...env, HOME: home }, encoding: "utf8", timeout: 600_000 }));
+    const stackName = /pulumi stack init (\S+)/.exec(commands.join("\n"))?.[1] ?? "";
+    report.check(
+        `quick-start: every command up to pulumi up exits 0, npm run plan included, on the new stack ${stackName}`,
+        run.status === 0 && fs.existsSync(path.join(dir, "out", "plan", stackName, "resources.json")),
+        `${run.stdout}\n${run.stderr}`,
+    );
+    const stackFile = path.join(dir, `Pulumi.${stackName}.yaml`);
+    if (!fs.existsSync(stackFile)) {
+        return;
+    }
+    const passphrase = /export PULUMI_CONFIG_PASSPHRASE='([^']*)'/.exec(commands.join("\n"))?.[1] ?? "";
+    const check = configProject({ [stackName]: fs.readFileSync(stackFile, "utf8") });
+    // The stack exists in the backend since the block's `stack init`; this copy only selects it.
+    cli.run(["stack", "select", stackName], { cwd: check, env: { PULUMI_CONFIG_PASSPHRASE: passphrase } });
+    const up = cli.run(["up", "--yes", "--skip-preview"], { cwd: check, env: { PULUMI_CONFIG_PASSPHRASE: passphrase } });
+    const out = cli.run(["stack", "output", "keyIsSecret"], { cwd: check, env: { PULUMI_CONFIG_PASSPHRASE: passphrase } });
+    report.check(
+        "quick-start: the real CLI runs the program's config parser on that stack under the user's passphrase, and the SSH key stays secret",
+        up.status === 0 && out.stdout.trim() === "true",
+        `${up.stdout}${up.stderr}\n${out.stdout}${out.stderr}`,
+    );
 }
 
 // --- 2. The library's cluster objects against a real API server ----------------------------------
@@ -546,8 +606,8 @@ async function hostLayer(cli: PulumiCli): Promise<void> {
 
 // --- main ---------------------------------------------------------------------------------------
 
-/** SOVEREIGN_FAAS_ENGINE_PARTS=cli-config,cluster,crossguard,host runs only those (development). */
-const PARTS = new Set((process.env.SOVEREIGN_FAAS_ENGINE_PARTS ?? "cli-config,cluster,crossguard,host").split(",").map((p) => p.trim()));
+/** SOVEREIGN_FAAS_ENGINE_PARTS=cli-config,quick-start,cluster,crossguard,host runs only those (development). */
+const PARTS = new Set((process.env.SOVEREIGN_FAAS_ENGINE_PARTS ?? "cli-config,quick-start,cluster,crossguard,host").split(",").map((p) => p.trim()));
 
 async function main(): Promise<void> {
     report.say("== engine tools (tests/engine/tools/build.sh)");
@@ -567,6 +627,10 @@ async function main(): Promise<void> {
     if (PARTS.has("cli-config")) {
         report.say("\n== 1. cli-config");
         await cliConfig(cli);
+    }
+    if (PARTS.has("quick-start")) {
+        report.say("\n== 1b. quick-start");
+        await quickStart(cli);
     }
     if (PARTS.has("cluster") || PARTS.has("crossguard")) {
         const cp = await report.time("cluster: control plane start", () => startControlPlane(path.join(work, "kube"), cli.env));
