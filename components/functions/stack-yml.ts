@@ -313,6 +313,8 @@ function safeYamlReason(reason: string | undefined): string {
     return (cut.length > 0 ? r.slice(0, Math.min(...cut)) : r).slice(0, 120);
 }
 
+// Narrowed with `in`, not `.ok`: without strictNullChecks (the language host's ts-node defaults
+// when a project has no tsconfig.json) a boolean discriminant does not narrow.
 type Loaded = { ok: true; doc: unknown } | { ok: false; problem: Problem };
 
 /** Loads YAML text with the stack schema and the bounds; a problem names the line and column, never the text. */
@@ -585,7 +587,7 @@ function readEnvFile(ctx: Context, at: string, f: string, p: string): Map<string
         }
         // faas-cli reads environment files as they are (commands/deploy.go readFiles): no substitution.
         const loaded = loadBounded(content, p);
-        if (!loaded.ok) {
+        if ("problem" in loaded) {
             ctx.c.problems.push(loaded.problem);
             return undefined;
         }
@@ -962,7 +964,7 @@ export function parseStackYml(text: string, opts: ParseStackOptions): StackYml {
         return done();
     }
     const loaded = loadBounded(substituted, `${opts.file}${substituted === text ? "" : " (after substitution)"}`);
-    if (!loaded.ok) {
+    if ("problem" in loaded) {
         c.problems.push(loaded.problem);
         return done();
     }
