@@ -5,7 +5,15 @@
  */
 import { Policies, ReportViolation, ResourceValidationArgs, StackValidationArgs } from "@pulumi/policy";
 
-import { CONFIG_SCHEMA_PROPERTIES, PackConfig, parsePackConfig, resolveConfig, RULES, Rule } from "./rules";
+import { CONFIG_SCHEMA_PROPERTIES, PackConfig, parsePackConfig, resolveConfig, RULES, Rule, UnknownAtPreview } from "./rules";
+
+/**
+ * The SDK's UnknownValueError and its string sentinel (@pulumi/policy proxy.js; the .d.ts
+ * declares no members, hence require). server.js turns the error into an advisory "can't run
+ * policy ... during preview" diagnostic.
+ */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const sdkProxy = require("@pulumi/policy/proxy") as { UnknownValueError: new (sentinel: unknown, props: string[]) => Error; unknownStringValue: unknown };
 
 function configOf(args: { getConfig<T extends object>(): T }): PackConfig {
     return resolveConfig(args.getConfig<Partial<Record<keyof PackConfig, unknown>>>());
@@ -41,7 +49,18 @@ function toPolicy(rule: Rule): Policies[number] {
         enforcementLevel: rule.enforcementLevel,
         configSchema,
         validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
-            for (const message of check({ type: args.type, name: args.name, props: args.props, urn: args.urn }, configOf(args))) {
+            let messages: string[];
+            try {
+                messages = check({ type: args.type, name: args.name, props: args.props, urn: args.urn }, configOf(args));
+            } catch (err) {
+                // Under CrossGuard an unknown value throws the SDK's own UnknownValueError when it is
+                // read; one the rule found itself becomes that error, so the engine reports both alike.
+                if (err instanceof UnknownAtPreview) {
+                    throw new sdkProxy.UnknownValueError(sdkProxy.unknownStringValue, [err.field]);
+                }
+                throw err;
+            }
+            for (const message of messages) {
                 report(message);
             }
         },

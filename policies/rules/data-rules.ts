@@ -1,6 +1,6 @@
 import { endpointOf, endpointsIn, isInClusterName, judgeEndpoint, MAX_ENDPOINTS } from "./endpoints";
 import { dig, HELM_RELEASE, INGRESS, podTemplate } from "./inspect";
-import { isObject, isUnknown, PackConfig, ResourceView, Rule, Violation } from "./types";
+import { isObject, isUnknown, PackConfig, ResourceView, Rule, UNKNOWN_VALUE, UnknownAtPreview, Violation } from "./types";
 
 /**
  * Image references: supply chain, not data. They are skipped only where the key and its
@@ -94,7 +94,7 @@ export function dataValues(r: ResourceView): DataValue[] {
                 continue;
             }
             for (const [k, v] of Object.entries(d)) {
-                if (typeof v !== "string" || isUnknown(v)) {
+                if (typeof v !== "string" || (isUnknown(v) && v !== UNKNOWN_VALUE)) {
                     continue;
                 }
                 const text = field === "data" && r.type === "kubernetes:core/v1:Secret" ? Buffer.from(v, "base64").toString("utf8") : v;
@@ -112,11 +112,11 @@ export function dataValues(r: ResourceView): DataValue[] {
             if (--budget < 0 || depth > MAX_VALUE_DEPTH) {
                 // Fail closed: what is not read cannot pass a data-location rule.
                 cut = true;
-                out.push({ where: `values.${at}`, text: "", secret: false, unchecked: budget < 0 ? `has more than ${MAX_VALUE_NODES} values` : `nests more than ${MAX_VALUE_DEPTH} levels deep` });
+                out.push({ where: at === "" ? "values" : `values.${at}`, text: "", secret: false, unchecked: budget < 0 ? `has more than ${MAX_VALUE_NODES} values` : `nests more than ${MAX_VALUE_DEPTH} levels deep` });
                 return;
             }
             if (typeof v === "string") {
-                out.push({ where: `values.${at}`, text: v, secret: false });
+                out.push({ where: at === "" ? "values" : `values.${at}`, text: v, secret: false });
             } else if (Array.isArray(v)) {
                 v.forEach((x, i) => walk(x, `${at}[${i}]`, parentKey, depth + 1));
             } else if (isObject(v)) {
@@ -131,7 +131,8 @@ export function dataValues(r: ResourceView): DataValue[] {
         };
         walk(r.props.values, "", "", 0);
     }
-    return out.filter((x) => !isUnknown(x.text));
+    // Unknowns stay, so that the rule can say it could not check them; absent and redacted go.
+    return out.filter((x) => x.text === UNKNOWN_VALUE || !isUnknown(x.text));
 }
 
 export const noForeignDataEndpoints: Rule = {
@@ -141,7 +142,12 @@ export const noForeignDataEndpoints: Rule = {
     settings: ["allowedEgressDomains", "clusterNamespaces", "foreignStoragePatterns"],
     checkResource(r, config) {
         const out: string[] = [];
+        const unknown: string[] = [];
         for (const { where, text, secret, unchecked } of dataValues(r)) {
+            if (text === UNKNOWN_VALUE) {
+                unknown.push(where);
+                continue;
+            }
             if (unchecked !== undefined) {
                 out.push(`${r.name} must not send data outside the allowed jurisdiction: ${where} ${unchecked}, more than can be checked.`);
                 continue;
@@ -161,6 +167,9 @@ export const noForeignDataEndpoints: Rule = {
                     );
                 }
             }
+        }
+        if (out.length === 0 && unknown.length > 0) {
+            throw new UnknownAtPreview(unknown.join(", "));
         }
         return out;
     },
@@ -191,7 +200,12 @@ export const queueDataLocal: Rule = {
         }
         const v = r.props.values;
         const out: string[] = [];
+        const unknown: string[] = [];
         const check = (where: string, host: unknown): void => {
+            if (host === UNKNOWN_VALUE) {
+                unknown.push(where);
+                return;
+            }
             if (typeof host !== "string" || isUnknown(host) || host === "") {
                 return;
             }
@@ -214,6 +228,9 @@ export const queueDataLocal: Rule = {
         check("nats.external.host", dig(v, "nats", "external", "host"));
         check("nats.host", dig(v, "nats", "host"));
         check("broker_host", v.broker_host);
+        if (out.length === 0 && unknown.length > 0) {
+            throw new UnknownAtPreview(unknown.join(", "));
+        }
         return out;
     },
 };

@@ -1,5 +1,5 @@
 import { DEFAULT_CONFIG, PackSettings } from "./config";
-import { EnforcementLevel, ResourceView, Rule } from "./types";
+import { EnforcementLevel, ResourceView, Rule, UnknownAtPreview } from "./types";
 
 /** One verdict line of policy.json. */
 export interface PolicyResult {
@@ -25,7 +25,18 @@ export function evaluateRules(rules: readonly Rule[], resources: readonly Resour
         const config = pack.settings?.[rule.name] ?? DEFAULT_CONFIG;
         if (rule.checkResource !== undefined) {
             for (const r of resources) {
-                for (const message of rule.checkResource(r, config)) {
+                let messages: string[];
+                try {
+                    messages = rule.checkResource(r, config);
+                } catch (err) {
+                    if (!(err instanceof UnknownAtPreview)) {
+                        throw err;
+                    }
+                    // As CrossGuard does with an unknown value: advisory, and said, never a silent pass.
+                    results.push({ policy: rule.name, enforcementLevel: "advisory", type: r.type, name: r.name, message: `can't run policy '${rule.name}' during preview: ${err.message}` });
+                    continue;
+                }
+                for (const message of messages) {
                     results.push({ policy: rule.name, enforcementLevel: level, type: r.type, name: r.name, message });
                 }
             }

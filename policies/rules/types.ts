@@ -27,6 +27,22 @@ export interface PackConfig {
     readonly foreignStoragePatterns: readonly string[];
 }
 
+/**
+ * Thrown by a rule that found no violation but read a value that is not known until the
+ * resources it comes from exist. It is never a pass: evaluateRules records it as CrossGuard
+ * records the @pulumi/policy UnknownValueError (server.js: an advisory "can't run policy ...
+ * during preview" diagnostic), and the pack hands it to CrossGuard as that error.
+ */
+export class UnknownAtPreview extends Error {
+    constructor(readonly field: string) {
+        super(`${field} can't be known during preview, so it could not be checked`);
+        this.name = "UnknownAtPreview";
+    }
+}
+
+/** The value the offline recorder writes for an unknown (an output not known at preview). */
+export const UNKNOWN_VALUE = "[unknown]";
+
 export interface Violation {
     readonly resource: ResourceView;
     readonly message: string;

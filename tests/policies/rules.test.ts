@@ -218,7 +218,7 @@ describe("policy rules", () => {
         ]);
     });
 
-    it("never crashes on unknown values", () => {
+    it("never crashes on unknown values, and says what it could not check", () => {
         const rs: ResourceView[] = [
             { type: "command:remote:Command", name: "c", props: { create: "[unknown]" } },
             { type: "kubernetes:apps/v1:Deployment", name: "d", props: { spec: "[unknown]" } },
@@ -226,7 +226,7 @@ describe("policy rules", () => {
             { type: "kubernetes:networking.k8s.io/v1:Ingress", name: "i", props: { spec: { rules: "[unknown]" } } },
             { type: "kubernetes:core/v1:Secret", name: "s", props: { stringData: "[secret]" } },
         ];
-        expect(messages(rs)).toEqual([]);
+        expect(messages(rs)).toEqual(["no-foreign-data-endpoints: can't run policy 'no-foreign-data-endpoints' during preview: values can't be known during preview, so it could not be checked"]);
     });
 });
 
