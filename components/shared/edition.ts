@@ -1,7 +1,8 @@
 /**
  * OpenFaaS editions and the Community Edition's limits, as enforced by faas-netes.
  * Shared by the OpenFaaS, queue and function components so every limit is checked in one way.
- * Source: shared/FACTS.md (checked against faas-netes, Nov 2026).
+ * Sources: the faas-netes README ("faas-netes Community Edition (CE)", its list of CE limits) and
+ * the editions comparison at docs.openfaas.com/openfaas-pro/introduction/, checked Nov 2026.
  */
 
 /** `ce`: Community Edition (individual and hobby use, 60-day commercial PoC). `pro`: OpenFaaS Pro/Standard. */
