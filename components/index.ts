@@ -10,4 +10,5 @@ export * from "./queues";
 export * from "./functions";
 export * from "./volumes";
 export * from "./ingress";
+export * from "./network";
 export * from "./platform";

@@ -5,6 +5,7 @@
  * read config.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { isIP } from "net";
 
 import {
     DEFAULT_K3S_VERSION,
@@ -23,6 +24,9 @@ import {
     validateFunctionTimeouts,
     isCidr,
     isDnsName,
+    EgressDestination,
+    egressDestinationProblems,
+    functionEgress,
     isIPv4,
     isIPv6,
     isRecord,
@@ -73,6 +77,37 @@ export interface StackConfig {
     readonly functions: FunctionsSettings;
     /** The public edge; undefined when no domain is set. */
     readonly ingress?: IngressSettings;
+    /** Network policies: declared destinations and the node's address. */
+    readonly network: NetworkSettings;
+}
+
+export interface NetworkSettings {
+    readonly egress: readonly EgressDestination[];
+    readonly nodeAddress?: string;
+}
+
+/** `sovereign-faas:network`: { egress: [{ cidr, ports, protocol?, description? }], nodeAddress? }. */
+function parseNetwork(r: ConfigReader, host: string): NetworkSettings {
+    const o = r.object("network", "{ egress: [{ cidr, ports, protocol?, description? }], nodeAddress? }") ?? {};
+    r.unknownKeys("network", o, ["egress", "nodeAddress"]);
+    const egress = o.egress ?? [];
+    if (!Array.isArray(egress)) {
+        r.problems.add(fullKey("network.egress"), egress, "must be a list of { cidr, ports, protocol?, description? }", "write it as a YAML list");
+    } else {
+        r.problems.addAll(egressDestinationProblems(egress, fullKey("network.egress")));
+    }
+    const nodeAddress = o.nodeAddress;
+    if (nodeAddress !== undefined && (typeof nodeAddress !== "string" || isIP(nodeAddress) === 0)) {
+        r.problems.add(fullKey("network.nodeAddress"), nodeAddress, "must be an IP address: the address K3s advertises the API at (its node-ip)", "use the node's IP address, e.g. 192.0.2.10");
+    } else if (nodeAddress === undefined && host !== "" && isIP(host) === 0 && isDnsName(host)) {
+        r.problems.add(
+            fullKey("network.nodeAddress"),
+            undefined,
+            `is required when ${fullKey("host")} is a DNS name: pods reach the API server at the node's address on 6443, and a NetworkPolicy matches addresses, not names`,
+            `pulumi config set --path '${fullKey("network.nodeAddress")}' <the node's IP address>`,
+        );
+    }
+    return { egress: Array.isArray(egress) ? (egress as EgressDestination[]) : [], ...(typeof nodeAddress === "string" ? { nodeAddress } : {}) };
 }
 
 export interface ParseOptions {
@@ -263,6 +298,7 @@ export const KNOWN_KEYS = [
     "k3s",
     "kernel",
     "location",
+    "network",
     "openfaas",
     "sovereignRoots",
     "sshHostKey",
@@ -328,12 +364,14 @@ export function parseStackConfig(raw: RawConfig, options: ParseOptions = {}): St
     const openfaas = parseOpenFaasConfig(r, secret);
     const functions = parseFunctionsConfig(r, { rootDir: options.rootDir ?? process.cwd(), env: options.env ?? process.env, secret });
     const ingress = parseIngressConfig(r, openfaas.gateway.timeoutSeconds, secret);
+    const network = parseNetwork(r, host ?? "");
     r.problems.addAll(
         validateFunctionsForEdition(functions.functions, platformFeatures(openfaas), functions.file).items,
     );
     if (location.country !== "") {
         r.problems.addAll(locationConstraintProblems(functions.functions, location, functions.file).items);
     }
+    r.problems.addAll(functionEgress(functions.functions, functions.file).problems.items);
     r.problems.addAll(
         validateFunctionTimeouts(
             functions.functions,
@@ -359,6 +397,7 @@ export function parseStackConfig(raw: RawConfig, options: ParseOptions = {}): St
         openfaas,
         functions,
         ...(ingress !== undefined ? { ingress } : {}),
+        network,
     };
     r.problems.throwIfAny("Invalid stack configuration");
     return config;
@@ -408,5 +447,6 @@ export function platformArgs(c: StackConfig): SovereignFaasPlatformArgs {
         volumes: c.functions.volumes,
         sovereignRoots: c.functions.sovereignRoots,
         ...(c.ingress !== undefined ? { edge: { ...c.ingress } } : {}),
+        network: { egress: c.network.egress, ...(c.network.nodeAddress !== undefined ? { nodeAddress: c.network.nodeAddress } : {}) },
     };
 }

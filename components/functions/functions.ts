@@ -7,6 +7,7 @@ import { validateFunctionsForEdition, validateFunctionTimeouts } from "./edition
 import { Location, locationLabels } from "../shared/labels";
 import { childOptions } from "../shared/options";
 import { scaleToZeroLabels } from "../openfaas/values";
+import { EGRESS_ANNOTATION, EgressDestination, egressDestinationProblems, parseEgressAnnotation, renderFunctionNetworkPolicies } from "../network/policies";
 import { SovereignVolume } from "../volumes/volumes";
 import { FUNCTION_DEPLOYMENT_IGNORE_CHANGES, renderFunctionDeployment, renderFunctionService } from "./manifests";
 import { FunctionSpec } from "./stack-yml";
@@ -46,6 +47,32 @@ export interface FunctionsArgs {
      * @default true
      */
     readonly waitForReady?: boolean;
+    /**
+     * Network policies for the functions' namespace: default deny, DNS, the gateway, and what each
+     * function declares in its `sovereign-faas.io/egress` annotation, plus `egress` for all.
+     * Undefined: no policies (the pack's egress-default-deny rule then fails the namespace).
+     */
+    readonly network?: { readonly egress?: readonly EgressDestination[] };
+}
+
+/** Each function's declared destinations (its sovereign-faas.io/egress annotation), with the problems. */
+export function functionEgress(functions: readonly FunctionSpec[], source: string): { egress: Record<string, EgressDestination[]>; problems: Problems } {
+    const problems = new Problems();
+    const egress: Record<string, EgressDestination[]> = {};
+    for (const fn of functions) {
+        const value = fn.annotations[EGRESS_ANNOTATION];
+        if (value === undefined) {
+            continue;
+        }
+        const key = `${source}: functions.${fn.name}.annotations.${EGRESS_ANNOTATION}`;
+        const parsed = parseEgressAnnotation(value);
+        for (const p of parsed.problems) {
+            problems.add(key, value, p, "write destinations as <cidr>=<port>[,<port>][/udp], separated by spaces, e.g. 203.0.113.0/24=443");
+        }
+        problems.addAll(egressDestinationProblems(parsed.destinations, key).map((p) => ({ ...p, key })));
+        egress[fn.name] = parsed.destinations;
+    }
+    return { egress, problems };
 }
 
 /**
@@ -79,9 +106,11 @@ export const SKIP_AWAIT_ANNOTATION = "pulumi.com/skipAwait";
  * edition's limits, the known queues and topics, timeouts that fit the gateway's and the queue's,
  * Secrets with values, and a namespace whose Pod Security level admits hostPath volumes.
  */
-export function validateFunctionsArgs(args: Pick<FunctionsArgs, "functions" | "features" | "functionSecrets" | "volumes" | "source"> & { readonly location?: Location }): Problems {
+export function validateFunctionsArgs(args: Pick<FunctionsArgs, "functions" | "features" | "functionSecrets" | "volumes" | "source" | "network"> & { readonly location?: Location }): Problems {
     const source = args.source ?? "functions";
     const problems = new Problems();
+    problems.addAll(functionEgress(args.functions, source).problems.items);
+    problems.addAll(egressDestinationProblems(args.network?.egress ?? [], "network.egress"));
     if (args.location !== undefined) {
         problems.addAll(locationConstraintProblems(args.functions, args.location, source).items);
     }
@@ -161,6 +190,13 @@ export class Functions extends pulumi.ComponentResource {
                 childOptions(this, opts, { provider: args.provider, ignoreChanges: [...FUNCTION_DEPLOYMENT_IGNORE_CHANGES], ...(deps.length > 0 ? { dependsOn: deps } : {}) }),
             );
             new k8s.core.v1.Service(`${name}-${fn.name}-svc`, renderFunctionService(fn, skipAwait) as unknown as k8s.core.v1.ServiceArgs, base);
+        }
+        if (args.network !== undefined) {
+            const policies = renderFunctionNetworkPolicies({ location: args.location, functionEgress: functionEgress(args.functions, args.source ?? "functions").egress, globalEgress: args.network.egress ?? [] });
+            for (const policy of policies) {
+                const meta = policy.metadata as { name: string };
+                new k8s.networking.v1.NetworkPolicy(`${name}-netpol-${meta.name}`, policy as unknown as k8s.networking.v1.NetworkPolicyArgs, base);
+            }
         }
         this.names = args.functions.map((f) => f.name).sort();
         this.registerOutputs({ names: this.names });

@@ -5,6 +5,7 @@ import * as tls from "@pulumi/tls";
 import { DEFAULT_GATEWAY_TIMEOUT_SECONDS } from "../openfaas/values";
 import { OPENFAAS_NAMESPACE } from "../shared/edition";
 import { Problems } from "../shared/validation";
+import { renderEdgeNetworkPolicies } from "../network/policies";
 import { Location, locationLabels } from "../shared/labels";
 import { childOptions } from "../shared/options";
 import { DEFAULT_NGINX_INGRESS_CHART_VERSION, INGRESS_NAMESPACE, NGINX_INGRESS_CHART, renderControllerValues } from "./controller";
@@ -89,6 +90,11 @@ export type EdgeTls =
     | { readonly mode: "acme"; readonly email: string; readonly staging?: boolean };
 
 export interface NginxEdgeArgs {
+    /**
+     * Network policies for the controller's namespace (and cert-manager's with ACME):
+     * `nodeAddress` is the API server's advertise address. Undefined: no policies.
+     */
+    readonly network?: { readonly nodeAddress: string };
     readonly provider: k8s.Provider;
     readonly location: Location;
     /** The host's public address or DNS name, reported in the Ingresses' status. */
@@ -164,6 +170,20 @@ export class NginxEdge extends pulumi.ComponentResource {
         this.tlsMode = args.tls.mode;
 
         const ns = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: renderEdgeNamespace(args.location).metadata as k8s.types.input.meta.v1.ObjectMeta }, k8sOpts());
+        const certManagerPolicies: Record<string, unknown>[] = [];
+        if (args.network !== undefined) {
+            const policies = renderEdgeNetworkPolicies({
+                location: args.location,
+                namespace: INGRESS_NAMESPACE,
+                nodeAddress: args.network.nodeAddress,
+                acme: args.tls.mode === "acme",
+                certManagerNamespace: CERT_MANAGER_NAMESPACE,
+            });
+            for (const policy of policies.filter((p) => (p.metadata as { namespace: string }).namespace === INGRESS_NAMESPACE)) {
+                new k8s.networking.v1.NetworkPolicy(`${name}-netpol-${(policy.metadata as { name: string }).name}`, policy as unknown as k8s.networking.v1.NetworkPolicyArgs, k8sOpts({ dependsOn: [ns] }));
+            }
+            certManagerPolicies.push(...policies.filter((p) => (p.metadata as { namespace: string }).namespace === CERT_MANAGER_NAMESPACE));
+        }
         const controller = new k8s.helm.v3.Release(
             `${name}-controller`,
             {
@@ -207,6 +227,9 @@ export class NginxEdge extends pulumi.ComponentResource {
             ingressDeps.push(new k8s.core.v1.Secret(`${name}-tls`, secretArgs as k8s.core.v1.SecretArgs, k8sOpts()));
         } else {
             const cmNs = new k8s.core.v1.Namespace(`${name}-cert-manager-ns`, { metadata: { name: CERT_MANAGER_NAMESPACE, labels: { ...labels, ...CERT_MANAGER_POD_SECURITY } } }, k8sOpts());
+            for (const policy of certManagerPolicies) {
+                new k8s.networking.v1.NetworkPolicy(`${name}-netpol-cert-manager-${(policy.metadata as { name: string }).name}`, policy as unknown as k8s.networking.v1.NetworkPolicyArgs, k8sOpts({ dependsOn: [cmNs] }));
+            }
             const certManager = new k8s.helm.v3.Release(
                 `${name}-cert-manager`,
                 {

@@ -2,6 +2,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 
+import { INGRESS_NAMESPACE } from "../ingress/controller";
+import { CoreNetworkOptions, renderCoreNetworkPolicies } from "../network/policies";
 import { NamedQueue } from "../queues/values";
 import { Edition, FUNCTION_NAMESPACE, OPENFAAS_NAMESPACE, PlatformFeatures, PodSecurityLevel } from "../shared/edition";
 import { Location, locationLabels } from "../shared/labels";
@@ -37,6 +39,12 @@ export const OPENFAAS_POD_SECURITY: Readonly<Record<string, string>> = {
 };
 
 export interface OpenFaasArgs {
+    /**
+     * Network policies for the core namespace, component by component (network/policies.ts).
+     * `nodeAddress` is the API server's advertise address (the node's address), where pods reach
+     * the API. Undefined: no policies.
+     */
+    readonly network?: Omit<CoreNetworkOptions, "location" | "edition" | "callbackEgress" | "connector" | "acme" | "edgeNamespace"> & Partial<Pick<CoreNetworkOptions, "callbackEgress" | "connector" | "acme" | "edgeNamespace">>;
     /** The provider of the cluster to install into. */
     readonly provider: k8s.Provider;
     /** Where the node is; namespaces are labelled and pods pinned with it. */
@@ -210,6 +218,21 @@ export class OpenFaas extends pulumi.ComponentResource {
         const { apiVersion: _v, kind: _k, ...basicAuthArgs } = renderBasicAuthSecret(args.location, this.basicAuthPassword);
         const basicAuth = new k8s.core.v1.Secret(`${name}-basic-auth`, basicAuthArgs as k8s.core.v1.SecretArgs, k8sOpts({ dependsOn: [core] }));
         const releaseDeps: pulumi.Resource[] = [core, this.functionNamespace, basicAuth];
+        if (args.network !== undefined) {
+            const policies = renderCoreNetworkPolicies({
+                location: args.location,
+                edition,
+                nodeAddress: args.network.nodeAddress,
+                callbackEgress: args.network.callbackEgress ?? [],
+                connector: args.network.connector ?? false,
+                acme: args.network.acme ?? false,
+                edgeNamespace: args.network.edgeNamespace ?? INGRESS_NAMESPACE,
+            });
+            for (const policy of policies) {
+                const meta = policy.metadata as { name: string };
+                new k8s.networking.v1.NetworkPolicy(`${name}-netpol-${meta.name}`, policy as unknown as k8s.networking.v1.NetworkPolicyArgs, k8sOpts({ dependsOn: [core] }));
+            }
+        }
         if (edition === "pro" && args.license !== undefined) {
             releaseDeps.push(
                 new k8s.core.v1.Secret(

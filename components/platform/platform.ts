@@ -10,10 +10,12 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { isIP } from "net";
 
 import { FunctionSpec, Functions, functionsMemoryRequestsMiB, topicsOf, validateFunctionsArgs } from "../functions";
 import { Firewall, KernelTuning, Preflight, requiredMemoryMiB, SshConnection, validateFirewallArgs, validateSysctlOverrides } from "../host";
-import { EDGE_MEMORY_REQUEST, EdgeTls, NginxEdge, RateLimit, TlsMode, validateEdgeArgs } from "../ingress";
+import { EDGE_MEMORY_REQUEST, EdgeTls, INGRESS_NAMESPACE, NginxEdge, RateLimit, TlsMode, validateEdgeArgs } from "../ingress";
+import { EgressDestination, egressDestinationProblems } from "../network";
 import { K3sArgValue, K3sCluster, validateK3sClusterArgs } from "../k3s";
 import { OpenFaas, openFaasFeatures, openFaasMemoryRequestsMiB, resolveOpenFaasValues, validateOpenFaasArgs } from "../openfaas";
 import { asyncMemoryRequestsMiB, AsyncQueues, NamedQueue, validateAsyncQueuesArgs } from "../queues";
@@ -44,6 +46,23 @@ export interface PlatformK3sArgs {
     readonly extraArgs?: Readonly<Record<string, K3sArgValue>>;
     /** K3s flags with secret values, sent on standard input only. @default {} */
     readonly secretArgs?: Readonly<Record<string, pulumi.Input<K3sArgValue>>>;
+}
+
+export interface PlatformNetworkArgs {
+    /** Destinations outside the cluster every function (and a queue-worker's callback) may reach. @default [] */
+    readonly egress?: readonly EgressDestination[];
+    /**
+     * The API server's advertise address (kube-router judges a pod's call to the API there, on
+     * 6443, after kube-proxy's DNAT). Required when `host` is a DNS name.
+     * @default host, when it is an IP address
+     */
+    readonly nodeAddress?: string;
+}
+
+/** The node address the network policies allow the API at, or undefined when it cannot be known. */
+export function platformNodeAddress(args: Pick<SovereignFaasPlatformArgs, "host" | "network">): string | undefined {
+    const given = args.network?.nodeAddress ?? args.host;
+    return isIP(given) !== 0 ? given : undefined;
 }
 
 export interface PlatformOpenFaasArgs {
@@ -114,6 +133,12 @@ export interface SovereignFaasPlatformArgs {
     /** The public edge; undefined: the gateway stays inside the cluster. @default undefined */
     readonly edge?: PlatformEdgeArgs;
     /**
+     * Network policies: every namespace the platform runs workloads in denies all traffic by
+     * default, and each component is allowed what it needs (network/policies.ts).
+     * @default { egress: [] }, nodeAddress the host when it is an IP address
+     */
+    readonly network?: PlatformNetworkArgs;
+    /**
      * Prefix of every child's name. Empty keeps the names the program has always used, so stacks
      * deployed with it upgrade in place; set one to run two platforms in one stack.
      * @default ""
@@ -160,6 +185,16 @@ export function validatePlatformArgs(args: SovereignFaasPlatformArgs): Problems 
     if (args.edge !== undefined) {
         problems.addAll(validateEdgeArgs({ ...args.edge, gatewayTimeoutSeconds: of.gatewayTimeoutSeconds }).items.map((p) => ({ ...p, key: `edge.${p.key}` })));
     }
+    // The network policies.
+    if (platformNodeAddress(args) === undefined) {
+        problems.add(
+            args.network?.nodeAddress !== undefined ? "network.nodeAddress" : "host",
+            args.network?.nodeAddress ?? args.host,
+            "must be an IP address for the network policies: pods reach the API server at the node's address on 6443, and a NetworkPolicy matches addresses, not names",
+            "set network.nodeAddress to the node's IP address (the address K3s advertises: its node-ip)",
+        );
+    }
+    problems.addAll(egressDestinationProblems(args.network?.egress ?? [], "network.egress"));
     // The firewall, the kernel and the K3s flags.
     problems.addAll(validateFirewallArgs({ ...args.firewall, sshPort: args.ssh.port }).items.map((p) => ({ ...p, key: p.key === "sshPort" ? "ssh.port" : `firewall.${p.key}` })));
     problems.addAll(validateSysctlOverrides(args.kernel ?? {}, "kernel").items);
@@ -247,7 +282,20 @@ export class SovereignFaasPlatform extends pulumi.ComponentResource {
         this.kubeconfig = this.cluster.kubeconfig;
 
         // --- The platform ---------------------------------------------------------------------
-        this.openfaas = new OpenFaas(n("openfaas"), { provider: this.provider, location, license: of.license, hostPathVolumes: volumes.length > 0, ...openFaasOptions }, child());
+        const nodeAddress = platformNodeAddress(args) as string;
+        const egress = args.network?.egress ?? [];
+        this.openfaas = new OpenFaas(
+            n("openfaas"),
+            {
+                provider: this.provider,
+                location,
+                license: of.license,
+                hostPathVolumes: volumes.length > 0,
+                ...openFaasOptions,
+                network: { nodeAddress, callbackEgress: egress, connector: topics.length > 0, acme: args.edge?.tls.mode === "acme", edgeNamespace: INGRESS_NAMESPACE },
+            },
+            child(),
+        );
         this.queues = new AsyncQueues(
             n("queues"),
             { provider: this.provider, location, edition: of.edition, queues: of.queues, topics, upstreamTimeoutSeconds: this.openfaas.features.gatewayTimeoutSeconds },
@@ -264,6 +312,7 @@ export class SovereignFaasPlatform extends pulumi.ComponentResource {
                 volumes,
                 volumeDependency: this.volumes,
                 source: args.functionsSource,
+                network: { egress },
             },
             // Functions need their namespace; they do not wait for the chart's pods.
             child({ dependsOn: [this.openfaas.functionNamespace] }),
@@ -273,7 +322,7 @@ export class SovereignFaasPlatform extends pulumi.ComponentResource {
         if (args.edge !== undefined) {
             this.edge = new NginxEdge(
                 n("edge"),
-                { ...args.edge, provider: this.provider, location, host: args.host, gatewayTimeoutSeconds: this.openfaas.features.gatewayTimeoutSeconds, gateway: this.openfaas.release },
+                { ...args.edge, provider: this.provider, location, host: args.host, gatewayTimeoutSeconds: this.openfaas.features.gatewayTimeoutSeconds, gateway: this.openfaas.release, network: { nodeAddress } },
                 child(),
             );
             this.publicUrl = this.edge.url;

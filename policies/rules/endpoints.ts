@@ -28,6 +28,7 @@
 import * as ipaddr from "ipaddr.js";
 import { parse as parseDomain } from "tldts";
 
+import { DATASET_LABEL, foreignStretches, registryEvidence } from "./registry";
 import { PackConfig } from "./types";
 
 /** One network endpoint a text names. */
@@ -48,7 +49,7 @@ export interface Endpoint {
 
 /** How {@link judgeEndpoint} classifies an endpoint. */
 export type EndpointVerdict =
-    | { readonly ok: true; readonly why: "in-cluster" | "private-address" | "allowed-domain" }
+    | { readonly ok: true; readonly why: "in-cluster" | "private-address" | "allowed-domain" | "registered-here" }
     | {
           readonly ok: false;
           readonly why: "foreign-storage" | "outside-allowed-domains" | "public-address";
@@ -182,9 +183,23 @@ export function judgeEndpoint(endpoint: Endpoint, config: PackConfig): EndpointV
     const { host } = endpoint;
     const allowed = config.allowedEgressDomains.join(", ");
     if (endpoint.kind === "ip") {
-        return isPrivateAddress(host)
-            ? { ok: true, why: "private-address" }
-            : { ok: false, why: "public-address", detail: `${host} is a public IP address outside the allowed domains (${allowed})` };
+        if (isPrivateAddress(host)) {
+            return { ok: true, why: "private-address" };
+        }
+        // A public address passes only with registry evidence of an allowed country (registry.ts).
+        const evidence = registryEvidence(host);
+        if (evidence !== undefined && evidence.kind === "registered" && foreignStretches(evidence, config.allowedCountries).length === 0) {
+            return { ok: true, why: "registered-here" };
+        }
+        if (evidence?.kind === "special") {
+            return { ok: false, why: "public-address", detail: `${host} is a special-purpose (${evidence.range}) address, not a private one, outside the allowed domains (${allowed})` };
+        }
+        const country = evidence?.kind === "registered" ? evidence.stretches[0]?.country : undefined;
+        return {
+            ok: false,
+            why: "public-address",
+            detail: `${host} is a public IP address ${country === undefined || country === "unregistered" ? "with no registry entry" : `registered in ${country}`}, outside ${config.allowedCountries.join(", ")} (${DATASET_LABEL}) and the allowed domains (${allowed})`,
+        };
     }
     const foreign = config.foreignStoragePatterns.find((p) => matchesSuffixPattern(host, p));
     if (foreign !== undefined) {

@@ -2,6 +2,7 @@
 import { functionLimitsSet, ingressTlsRequired, noForeignDataEndpoints, queueDataLocal } from "./data-rules";
 import { k3sStateLocal } from "./k3s-rules";
 import { hostInAllowedCountry, hostpathUnderSovereignRoot, kubeconfigPrivate, noPinningAbroad, sovereignNodeLabels, sovereignWorkloadsPinned } from "./location-rules";
+import { addressesRegisteredHere, egressDefaultDeny } from "./network-rules";
 import { Rule } from "./types";
 
 export * from "./config";
@@ -11,10 +12,13 @@ export * from "./evaluate";
 export * from "./inspect";
 export * from "./k3s-rules";
 export * from "./location-rules";
+export * from "./network-rules";
+export * from "./registry";
 export * from "./types";
 
 export const RULES: readonly Rule[] = [
     hostInAllowedCountry,
+    addressesRegisteredHere,
     sovereignNodeLabels,
     k3sStateLocal,
     hostpathUnderSovereignRoot,
@@ -22,6 +26,7 @@ export const RULES: readonly Rule[] = [
     noPinningAbroad,
     noForeignDataEndpoints,
     queueDataLocal,
+    egressDefaultDeny,
     ingressTlsRequired,
     kubeconfigPrivate,
     functionLimitsSet,

@@ -14,7 +14,27 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 
-import { datastoreHosts, dig, HELM_RELEASE, K3S_DEFAULT_S3_ENDPOINT, k3sSettingsOf, LOCATION_STAMP, PackConfig, podTemplate, PolicyResult, remoteStep, ResourceView, Rule } from "../../policies/rules";
+import {
+    acceptedException,
+    allowsEverything,
+    datastoreHosts,
+    dig,
+    EGRESS_EXCEPTIONS,
+    HELM_RELEASE,
+    isDefaultDenyEgress,
+    K3S_DEFAULT_S3_ENDPOINT,
+    k3sSettingsOf,
+    LOCATION_STAMP,
+    NETWORK_POLICY,
+    PackConfig,
+    podTemplate,
+    PolicyResult,
+    REGISTRY_DATASET,
+    registryReport,
+    remoteStep,
+    ResourceView,
+    Rule,
+} from "../../policies/rules";
 import { ResourceRecord } from "./recorder";
 
 /** What made the report and from what. */
@@ -119,9 +139,73 @@ export interface Evidence {
     /** Every container image the plan names, with its registry (supply chain, not data location). */
     images: Array<{ image: string; registry: string; usedBy: string }>;
     tls: { mode: string; warning?: string };
+    /** What each namespace may reach, the registry evidence for every address, the dataset. */
+    network: NetworkEvidence;
     policies: { rules: string[]; passed: string[]; violations: PolicyResult[] };
     /** Things a reader must not miss. */
     warnings: string[];
+}
+
+export interface NetworkEvidence {
+    dataset: { package: string; version: string; date: string; licence: string };
+    namespaces: Array<{ namespace: string; defaultDenyEgress: boolean; policies: Array<{ name: string; pods: string; egress: string[] }> }>;
+    exceptions: Array<{ policy: string; exception: string; why: string }>;
+    addresses: Array<{ what: string; address: string; usedBy: string; evidence: string }>;
+}
+
+function selectorText(s: unknown): string {
+    const labels = dig(s, "matchLabels");
+    const exprs = dig(s, "matchExpressions");
+    const parts = [
+        ...Object.entries(typeof labels === "object" && labels !== null ? (labels as Record<string, unknown>) : {}).map(([k, v]) => `${k}=${String(v)}`),
+        ...(Array.isArray(exprs) ? exprs.map((e) => `${String(dig(e, "key"))} ${String(dig(e, "operator"))}${Array.isArray(dig(e, "values")) ? ` (${(dig(e, "values") as unknown[]).join(", ")})` : ""}`) : []),
+    ];
+    return parts.length === 0 ? "all pods" : parts.join(", ");
+}
+
+function peerText(peer: unknown): string {
+    const cidr = dig(peer, "ipBlock", "cidr");
+    if (typeof cidr === "string") {
+        const except = dig(peer, "ipBlock", "except");
+        return Array.isArray(except) && except.length > 0 ? `${cidr} except ${except.join(", ")}` : cidr;
+    }
+    const ns = dig(peer, "namespaceSelector", "matchLabels", "kubernetes.io/metadata.name");
+    const pods = dig(peer, "podSelector") !== undefined ? selectorText(dig(peer, "podSelector")) : "all pods";
+    return `${pods} in ${typeof ns === "string" ? `namespace ${ns}` : dig(peer, "namespaceSelector") !== undefined ? "any namespace" : "this namespace"}`;
+}
+
+function networkOf(views: readonly ResourceView[]): NetworkEvidence {
+    const policies = views.filter((v) => v.type === NETWORK_POLICY);
+    const byNs = new Map<string, NetworkEvidence["namespaces"][number]>();
+    for (const p of policies) {
+        const ns = String(dig(p.props, "metadata", "namespace") ?? "default");
+        const entry = byNs.get(ns) ?? { namespace: ns, defaultDenyEgress: false, policies: [] };
+        entry.defaultDenyEgress ||= isDefaultDenyEgress(p);
+        const egress = dig(p.props, "spec", "egress");
+        const lines = (Array.isArray(egress) ? egress : []).map((rule) => {
+            const to = dig(rule, "to");
+            const ports = dig(rule, "ports");
+            const where = Array.isArray(to) && to.length > 0 ? to.map(peerText).join("; ") : "EVERY destination";
+            return `${where}${Array.isArray(ports) && ports.length > 0 ? ` on ${ports.map((x) => `${String(dig(x, "port"))}/${String(dig(x, "protocol") ?? "TCP")}`).join(", ")}` : " on every port"}`;
+        });
+        const types = dig(p.props, "spec", "policyTypes");
+        entry.policies.push({
+            name: String(dig(p.props, "metadata", "name")),
+            pods: selectorText(dig(p.props, "spec", "podSelector")),
+            egress: lines.length > 0 ? lines : Array.isArray(types) && types.includes("Egress") ? ["nothing (deny)"] : ["(ingress only)"],
+        });
+        byNs.set(ns, entry);
+    }
+    const exceptions = policies
+        .map((p) => ({ p, e: acceptedException(p) }))
+        .filter((x): x is { p: ResourceView; e: string } => x.e !== undefined && allowsEverything(x.p) !== undefined)
+        .map(({ p, e }) => ({ policy: `${String(dig(p.props, "metadata", "namespace"))}/${String(dig(p.props, "metadata", "name"))}`, exception: e, why: EGRESS_EXCEPTIONS[e].why }));
+    return {
+        dataset: { ...REGISTRY_DATASET },
+        namespaces: [...byNs.values()].sort((a, b) => a.namespace.localeCompare(b.namespace)),
+        exceptions,
+        addresses: registryReport(views),
+    };
 }
 
 function scriptOf(records: readonly ResourceRecord[], step: string): ResourceRecord | undefined {
@@ -314,6 +398,7 @@ export function buildEvidence(records: readonly ResourceRecord[], rules: readonl
         versions,
         images: imagesOf(records),
         tls: { mode: tlsMode, ...(tlsWarning !== undefined ? { warning: tlsWarning } : {}) },
+        network: networkOf(records.map((r) => ({ type: r.type, name: r.name, props: r.plainInputs ?? r.inputs }))),
         policies: { rules: rules.map((r) => r.name), passed: rules.map((r) => r.name).filter((n) => !failedRules.has(n)), violations: [...results] },
         warnings,
     };
@@ -354,6 +439,22 @@ export function renderReportMarkdown(e: Evidence, config: PackConfig): string {
         sections.push(`**Host firewall** (nftables table \`inet sovereign_faas\`, default drop):\n\n${e.firewall.map((l) => `- \`${l}\``).join("\n")}`);
     }
     sections.push(`**TLS:** ${e.tls.mode}.${e.tls.warning !== undefined ? ` Warning: ${e.tls.warning}.` : ""}`);
+    const n = e.network;
+    const netRows = n.namespaces.flatMap((ns) => ns.policies.map((p) => [ns.namespace, ns.defaultDenyEgress ? "yes" : "NO", p.name, p.pods, p.egress.join("<br>")]));
+    sections.push(
+        [
+            "## Network: what each namespace may reach",
+            netRows.length > 0
+                ? `Kubernetes NetworkPolicies (K3s enforces them with kube-router). Traffic from the node itself is always allowed into pods, and hostNetwork pods are not subject to policies: on one node, host processes are limited by the host firewall, not by these.\n\n${table(["namespace", "default-deny egress", "policy", "pods", "egress to"], netRows)}`
+                : "This stack manages no NetworkPolicies.",
+            n.exceptions.length > 0 ? `**Declared exceptions** (destinations reached by name, abroad):\n\n${n.exceptions.map((x) => `- \`${x.policy}\` (${x.exception}): ${x.why}`).join("\n")}` : "",
+            `**Registry evidence** (${n.dataset.package}@${n.dataset.version}, RIR registrations as of ${n.dataset.date}; ${n.dataset.licence}):\n\n${
+                n.addresses.length > 0 ? table(["address", "what", "used by", "registered"], n.addresses.map((a) => [a.address, a.what, a.usedBy, a.evidence])) : "No IP address or egress range to look up."
+            }`,
+        ]
+            .filter((x) => x !== "")
+            .join("\n\n"),
+    );
     if (e.kernel !== undefined && Object.keys(e.kernel).length > 0) {
         sections.push(`## Kernel and CIS settings\n\n${table(["sysctl", "value"], Object.entries(e.kernel).map(([k, v]) => [k, v]))}`);
     }

@@ -25,6 +25,7 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 
+import { renderCoreNetworkPolicies, renderEdgeNetworkPolicies, renderFunctionNetworkPolicies } from "../../components";
 import { RULES } from "../../policies/rules";
 import { crypterFromSalt } from "../../program/plan/passphrase";
 import { ControlPlane, kube, startControlPlane } from "./control-plane";
@@ -270,6 +271,20 @@ async function cluster(cli: PulumiCli, cp: ControlPlane): Promise<void> {
     report.check("cluster: the TLS Secret is stored as kubernetes.io/tls", secrets.body?.type === "kubernetes.io/tls", JSON.stringify(secrets.body?.type));
     const ingresses = await kube(cp, "GET", "/apis/networking.k8s.io/v1/namespaces/openfaas/ingresses");
     report.check("cluster: the three mergeable Ingresses exist", (ingresses.body?.items ?? []).length === 3, JSON.stringify((ingresses.body?.items ?? []).map((i: { metadata: { name: string } }) => i.metadata.name)));
+    // The network policies passed server-side validation (pulumi up above); here, every one the
+    // renderers produce is stored, in its namespace.
+    const location = { country: "NO", region: "NO-03" };
+    const expected = [
+        ...renderFunctionNetworkPolicies({ location, functionEgress: { payments: [{ cidr: "198.51.100.0/24", ports: [443] }] }, globalEgress: [{ cidr: "203.0.113.0/24", ports: [443] }] }),
+        ...renderCoreNetworkPolicies({ location, edition: "ce", nodeAddress: "192.0.2.10", connector: true, callbackEgress: [], acme: true, edgeNamespace: "nginx-ingress" }),
+        ...renderEdgeNetworkPolicies({ location, namespace: "nginx-ingress", nodeAddress: "192.0.2.10", acme: false, certManagerNamespace: "cert-manager" }),
+    ].map((p) => `${(p.metadata as { namespace: string }).namespace}/${(p.metadata as { name: string }).name}`);
+    const stored: string[] = [];
+    for (const ns of ["openfaas", "openfaas-fn", "nginx-ingress"]) {
+        const list = await kube(cp, "GET", `/apis/networking.k8s.io/v1/namespaces/${ns}/networkpolicies`);
+        stored.push(...(list.body?.items ?? []).map((i: { metadata: { name: string } }) => `${ns}/${i.metadata.name}`));
+    }
+    report.check(`cluster: all ${expected.length} NetworkPolicies (default deny, DNS, components, declared egress over IPv4 and IPv6) pass server-side validation and are stored`, JSON.stringify([...stored].sort()) === JSON.stringify([...expected].sort()), `stored: ${stored.join(", ")}\nexpected: ${expected.join(", ")}`);
 
     const again = await report.time("cluster: pulumi up --expect-no-changes", () => cli.run(["up", "--yes", "--skip-preview", "--expect-no-changes"], { cwd: PROJECT }));
     report.check("cluster: a second pulumi up changes nothing (--expect-no-changes)", again.status === 0, again.stdout + again.stderr);

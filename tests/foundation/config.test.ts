@@ -46,7 +46,7 @@ describe("parseStackConfig", () => {
 
     it("accepts IPv6 addresses and DNS names as host", () => {
         expect(parseStackConfig({ ...valid, host: "2001:db8::10" }).host).toBe("2001:db8::10");
-        expect(parseStackConfig({ ...valid, host: "vps1.example.no" }).host).toBe("vps1.example.no");
+        expect(parseStackConfig({ ...valid, host: "vps1.example.no", network: JSON.stringify({ nodeAddress: "192.0.2.10" }) }).host).toBe("vps1.example.no");
     });
 
     it("rejects a host that is neither an address nor a DNS name", () => {

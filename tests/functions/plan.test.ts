@@ -83,7 +83,7 @@ describe("plan: OpenFaaS, queues and functions", () => {
     it("the example stack.yml without PAYMENT_PROVIDER_URL in substituteEnv exits 2 and says how to allow it", () => {
         const r = planWithConfig({ ...prodConfig(), "sovereign-faas:substituteEnv": [] }, { PAYMENT_PROVIDER_URL: "https://leak.example.com/S3CRET" });
         expect(r.status).toBe(2);
-        expect(r.stderr).toContain('stack.yml line 52, column 29: "${PAYMENT_PROVIDER_URL}" is invalid: substitutes a variable that sovereign-faas:substituteEnv does not allow');
+        expect(r.stderr).toContain('stack.yml line 57, column 29: "${PAYMENT_PROVIDER_URL}" is invalid: substitutes a variable that sovereign-faas:substituteEnv does not allow');
         expect(r.stderr).toContain("Fix: add PAYMENT_PROVIDER_URL to sovereign-faas:substituteEnv");
         expect(r.stderr).not.toContain("S3CRET");
     });

@@ -551,7 +551,7 @@ describe("judgeEndpoint", () => {
         const judge = (text: string) => judgeEndpoint(endpointOf(text) as Endpoint, DEFAULT_CONFIG);
         expect(judge("https://s3.eu-central-1.amazonaws.com/x")).toEqual({ ok: false, why: "foreign-storage", detail: "s3.eu-central-1.amazonaws.com is foreign storage (amazonaws.com)" });
         expect(judge("hooks.example.com")).toEqual({ ok: false, why: "outside-allowed-domains", detail: "hooks.example.com is outside the allowed domains (.no)" });
-        expect(judge("http://0xCB00710A/")).toEqual({ ok: false, why: "public-address", detail: "203.0.113.10 is a public IP address outside the allowed domains (.no)" });
+        expect(judge("http://0xCB00710A/")).toEqual({ ok: false, why: "public-address", detail: "203.0.113.10 is a special-purpose (reserved) address, not a private one, outside the allowed domains (.no)" });
         expect(judge("objects.example.no")).toEqual({ ok: true, why: "allowed-domain" });
     });
 });
@@ -577,7 +577,7 @@ describe("the data-rules wrappers", () => {
     it("endpointProblem judges one host value and keeps today's messages", () => {
         expect(endpointProblem("s3.amazonaws.com.", DEFAULT_CONFIG)).toBe("s3.amazonaws.com is foreign storage (amazonaws.com)");
         expect(endpointProblem("nats.example.de:4222", DEFAULT_CONFIG)).toBe("nats.example.de is outside the allowed domains (.no)");
-        expect(endpointProblem("[2001:db8::1]:443", DEFAULT_CONFIG)).toBe("2001:db8::1 is a public IP address outside the allowed domains (.no)");
+        expect(endpointProblem("[2001:db8::1]:443", DEFAULT_CONFIG)).toBe("2001:db8::1 is a special-purpose (reserved) address, not a private one, outside the allowed domains (.no)");
         expect(endpointProblem("nats.openfaas", DEFAULT_CONFIG)).toBeUndefined();
         expect(endpointProblem("10.43.0.10", DEFAULT_CONFIG)).toBeUndefined();
         expect(endpointProblem("nats openfaas", DEFAULT_CONFIG)).toBe('"nats openfaas" is not a host name or address, so where it points cannot be checked');

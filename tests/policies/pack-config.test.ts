@@ -95,7 +95,7 @@ describe("settings are scoped to the policy that is given them", () => {
     });
 
     it.each([
-        ["function-limits-set", "allowedCountries", /is not a setting of function-limits-set; it has no settings. allowedCountries is read by host-in-allowed-country, sovereign-node-labels, sovereign-workloads-pinned/],
+        ["function-limits-set", "allowedCountries", /is not a setting of function-limits-set; it has no settings. allowedCountries is read by host-in-allowed-country, addresses-registered-here, sovereign-node-labels, sovereign-workloads-pinned, no-pinning-abroad/],
         ["host-in-allowed-country", "sovereignRoots", /its settings are allowedCountries, allowedRegions. sovereignRoots is read by hostpath-under-sovereign-root, sovereign-workloads-pinned/],
         ["host-in-allowed-country", "allowedCountry", /did you mean "allowedCountries"/],
         ["host-in-allowed-country", "allowedcountries", /did you mean "allowedCountries"/],

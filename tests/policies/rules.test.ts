@@ -55,6 +55,8 @@ function baseline(): ResourceView[] {
         { type: "kubernetes:core/v1:Secret", name: "s", props: { stringData: { url: "https://objects.example.no/bucket" }, data: { b: Buffer.from("nats://nats.openfaas:4222").toString("base64") } } },
         { type: "kubernetes:helm.sh/v3:Release", name: "openfaas", props: { chart: "openfaas", values: { gateway: { image: "ghcr.io/openfaas/gateway:1" }, nats: { external: { enabled: false } } } } },
         { type: "kubernetes:helm.sh/v3:Release", name: "q", props: { chart: "queue-worker", values: { nats: { host: "nats.openfaas" } } } },
+        // Default-deny egress where workloads run (the Helm releases have no namespace: "default").
+        ...["openfaas-fn", "default"].map((ns) => ({ type: "kubernetes:networking.k8s.io/v1:NetworkPolicy", name: `deny-${ns}`, props: { metadata: { name: "default-deny", namespace: ns }, spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] } } })),
         {
             type: "kubernetes:networking.k8s.io/v1:Ingress",
             name: "gateway",
@@ -226,7 +228,10 @@ describe("policy rules", () => {
             { type: "kubernetes:networking.k8s.io/v1:Ingress", name: "i", props: { spec: { rules: "[unknown]" } } },
             { type: "kubernetes:core/v1:Secret", name: "s", props: { stringData: "[secret]" } },
         ];
-        expect(messages(rs)).toEqual(["no-foreign-data-endpoints: can't run policy 'no-foreign-data-endpoints' during preview: values can't be known during preview, so it could not be checked"]);
+        expect(messages(rs)).toEqual([
+            "no-foreign-data-endpoints: can't run policy 'no-foreign-data-endpoints' during preview: values can't be known during preview, so it could not be checked",
+            "egress-default-deny: Namespace default runs workloads (h) and must have a default-deny egress NetworkPolicy (podSelector: {}, policyTypes: [Egress], no egress rules), so that nothing there reaches a destination it did not declare.",
+        ]);
     });
 });
 

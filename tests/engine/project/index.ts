@@ -13,7 +13,9 @@ import {
     FunctionSpec,
     Functions,
     renderBasicAuthSecret,
+    renderCoreNetworkPolicies,
     renderEdgeNamespace,
+    renderEdgeNetworkPolicies,
     renderGatewayIngresses,
     renderOpenFaasNamespaces,
     renderTlsSecret,
@@ -56,15 +58,32 @@ const functions = new Functions(
         location,
         functions: [
             fn("reader", { environment: { PROFILE_DIR: "/data/profiles" } }),
-            fn("payments", { secrets: ["payment-api-key"], readonlyRootFilesystem: true, environment: { RELEASE: release, PROVIDER_URL: "https://api.betaling.example.no" }, labels: { "com.openfaas.scale.min": "1" } }),
+            fn("payments", {
+                secrets: ["payment-api-key"],
+                readonlyRootFilesystem: true,
+                environment: { RELEASE: release, PROVIDER_URL: "https://api.betaling.example.no" },
+                labels: { "com.openfaas.scale.min": "1" },
+                annotations: { "sovereign-faas.io/egress": "198.51.100.0/24=443 2001:db8::/32=443,8443/udp" },
+            }),
         ],
         features: { edition: "ce", scaleToZero: { enabled: false, defaultIdleDurationSeconds: 900 }, queueNames: [], gatewayTimeoutSeconds: 300, functionNamespaceEnforce: "privileged" },
         functionSecrets: { "payment-api-key": { "api-key": pulumi.secret("engine-test-key") } },
         volumes,
         waitForReady: false,
+        network: { egress: [{ cidr: "203.0.113.0/24", ports: [443] }] },
     },
     { dependsOn: [fnNs] },
 );
+
+// The core and edge namespaces' network policies, as the OpenFaas and NginxEdge components render
+// them (CE, with a connector; the API server at the node address of a one-node K3s).
+for (const policy of [
+    ...renderCoreNetworkPolicies({ location, edition: "ce", nodeAddress: "192.0.2.10", connector: true, callbackEgress: [{ cidr: "203.0.113.0/24", ports: [443] }], acme: true, edgeNamespace: "nginx-ingress" }),
+    ...renderEdgeNetworkPolicies({ location, namespace: "nginx-ingress", nodeAddress: "192.0.2.10", acme: false, certManagerNamespace: "cert-manager" }),
+]) {
+    const meta = policy.metadata as { name: string; namespace: string };
+    new k8s.networking.v1.NetworkPolicy(`netpol-${meta.namespace}-${meta.name}`, withoutKind(policy) as k8s.networking.v1.NetworkPolicyArgs, opts({ dependsOn: [core, edgeNs] }));
+}
 
 for (const ing of renderGatewayIngresses({
     domain: "functions.example.no",
