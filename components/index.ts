@@ -11,4 +11,5 @@ export * from "./functions";
 export * from "./volumes";
 export * from "./ingress";
 export * from "./network";
+export * from "./backups";
 export * from "./platform";

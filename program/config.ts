@@ -35,6 +35,7 @@ import {
 import { closestKey, ConfigReader, fullKey, NOT_SHOWN, PLAN_SECRET_PLACEHOLDER, PROJECT, RawConfig } from "./config-reader";
 import { pathSegments, SECRET_CAPABLE_PATHS, secretDestination } from "./secure-leaves";
 import { ISO_3166_1_ALPHA2, isKnownSubdivision } from "./iso3166";
+import { BackupsSettings, parseBackupsConfig } from "./settings/backups";
 import { FunctionsSettings, parseFunctionsConfig } from "./settings/functions";
 import { IngressSettings, parseIngressConfig } from "./settings/ingress";
 import { OpenFaasSettings, parseOpenFaasConfig } from "./settings/openfaas";
@@ -79,6 +80,8 @@ export interface StackConfig {
     readonly ingress?: IngressSettings;
     /** Network policies: declared destinations and the node's address. */
     readonly network: NetworkSettings;
+    /** Backups; undefined when none are configured. */
+    readonly backups?: BackupsSettings;
 }
 
 export interface NetworkSettings {
@@ -289,6 +292,7 @@ function parseKernel(r: ConfigReader): Record<string, string | number> {
 /** Every key the program reads; anything else under `sovereign-faas:` is a typo. */
 export const KNOWN_KEYS = [
     "allowedCountries",
+    "backups",
     "domain",
     "firewall",
     "functionSecrets",
@@ -365,6 +369,7 @@ export function parseStackConfig(raw: RawConfig, options: ParseOptions = {}): St
     const functions = parseFunctionsConfig(r, { rootDir: options.rootDir ?? process.cwd(), env: options.env ?? process.env, secret });
     const ingress = parseIngressConfig(r, openfaas.gateway.timeoutSeconds, secret);
     const network = parseNetwork(r, host ?? "");
+    const backups = parseBackupsConfig(r, secret);
     r.problems.addAll(
         validateFunctionsForEdition(functions.functions, platformFeatures(openfaas), functions.file).items,
     );
@@ -398,6 +403,7 @@ export function parseStackConfig(raw: RawConfig, options: ParseOptions = {}): St
         functions,
         ...(ingress !== undefined ? { ingress } : {}),
         network,
+        ...(backups !== undefined ? { backups } : {}),
     };
     r.problems.throwIfAny("Invalid stack configuration");
     return config;
@@ -448,5 +454,8 @@ export function platformArgs(c: StackConfig): SovereignFaasPlatformArgs {
         sovereignRoots: c.functions.sovereignRoots,
         ...(c.ingress !== undefined ? { edge: { ...c.ingress } } : {}),
         network: { egress: c.network.egress, ...(c.network.nodeAddress !== undefined ? { nodeAddress: c.network.nodeAddress } : {}) },
+        ...(c.backups !== undefined
+            ? { backups: { schedule: c.backups.schedule, retention: c.backups.retention, checkSubset: c.backups.checkSubset, target: c.backups.target, secrets: c.backups.secrets } }
+            : {}),
     };
 }

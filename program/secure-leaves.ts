@@ -30,6 +30,10 @@ export const SECRET_CAPABLE_PATHS: ReadonlyArray<{ readonly pattern: string; rea
     { pattern: "tls.key", goesTo: "the gateway's TLS Secret" },
     { pattern: "tls.certificate", goesTo: "the gateway's TLS Secret" },
     { pattern: "k3s.extraArgs.*", goesTo: "a 0600 K3s config drop-in, written from standard input" },
+    { pattern: "backups.password", goesTo: "a 0600 file on the host, from standard input (a systemd credential of the backup unit)" },
+    { pattern: "backups.target.privateKey", goesTo: "a 0600 file on the host, from standard input (a systemd credential of the backup unit)" },
+    { pattern: "backups.target.accessKeyId", goesTo: "a 0600 file on the host, from standard input (a systemd credential of the backup unit)" },
+    { pattern: "backups.target.secretAccessKey", goesTo: "a 0600 file on the host, from standard input (a systemd credential of the backup unit)" },
     { pattern: "k3s.extraArgs.*.**", goesTo: "a 0600 K3s config drop-in, written from standard input" },
 ];
 

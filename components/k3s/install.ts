@@ -107,6 +107,11 @@ running_version() {
 
 if [ "$installed" != "$K3S_VERSION" ]; then
   if [ -n "$installed" ]; then log "upgrading K3s in place: $installed -> $K3S_VERSION"; else log "installing K3s $K3S_VERSION"; fi
+  # A backup of the cluster state before every upgrade, where backups are set up (SovereignBackups).
+  if [ -n "$installed" ] && [ -f /etc/systemd/system/sovereign-backup.service ]; then
+    log "backing up the cluster state before the upgrade (sovereign-backup.service)"
+    systemctl start sovereign-backup.service || fail "the backup before the K3s upgrade failed, so K3s was not upgraded: see journalctl -u sovereign-backup, fix the cause and re-run pulumi up"
+  fi
   ${fetchInstaller}
   ${installerEnv} sh "$installer" </dev/null || fail "the K3s installer failed (see above); re-run pulumi up after fixing the cause"
   mkdir -p ${K3S_VERSION_MARKER.slice(0, K3S_VERSION_MARKER.lastIndexOf("/"))}

@@ -15,6 +15,7 @@ import { isIP } from "net";
 import { FunctionSpec, Functions, functionsMemoryRequestsMiB, topicsOf, validateFunctionsArgs } from "../functions";
 import { Firewall, KernelTuning, Preflight, requiredMemoryMiB, SshConnection, validateFirewallArgs, validateSysctlOverrides } from "../host";
 import { EDGE_MEMORY_REQUEST, EdgeTls, INGRESS_NAMESPACE, NginxEdge, RateLimit, TlsMode, validateEdgeArgs } from "../ingress";
+import { BackupSecrets, BackupSettings, BackupTarget, SovereignBackups, validateBackupSettings } from "../backups";
 import { EgressDestination, egressDestinationProblems } from "../network";
 import { K3sArgValue, K3sCluster, validateK3sClusterArgs } from "../k3s";
 import { OpenFaas, openFaasFeatures, openFaasMemoryRequestsMiB, resolveOpenFaasValues, validateOpenFaasArgs } from "../openfaas";
@@ -46,6 +47,31 @@ export interface PlatformK3sArgs {
     readonly extraArgs?: Readonly<Record<string, K3sArgValue>>;
     /** K3s flags with secret values, sent on standard input only. @default {} */
     readonly secretArgs?: Readonly<Record<string, pulumi.Input<K3sArgValue>>>;
+}
+
+export interface PlatformBackupsArgs {
+    /** systemd OnCalendar. @default "*-*-* 03:15:00" */
+    readonly schedule?: string;
+    /** @default { daily: 7, weekly: 4, monthly: 6 } */
+    readonly retention?: { readonly daily: number; readonly weekly: number; readonly monthly: number };
+    /** @default "5%" */
+    readonly checkSubset?: string;
+    readonly target: BackupTarget;
+    readonly secrets: BackupSecrets;
+}
+
+/** The backup settings the platform installs: the volumes are its sovereign roots, the K3s its own. */
+export function platformBackupSettings(args: Pick<SovereignFaasPlatformArgs, "host" | "sovereignRoots"> & { readonly backups: PlatformBackupsArgs }): BackupSettings {
+    const b = args.backups;
+    return {
+        schedule: b.schedule ?? "*-*-* 03:15:00",
+        retention: b.retention ?? { daily: 7, weekly: 4, monthly: 6 },
+        checkSubset: b.checkSubset ?? "5%",
+        target: b.target,
+        volumeRoots: args.sovereignRoots ?? DEFAULT_SOVEREIGN_ROOTS,
+        k3s: true,
+        backupHost: args.host,
+    };
 }
 
 export interface PlatformNetworkArgs {
@@ -138,6 +164,8 @@ export interface SovereignFaasPlatformArgs {
      * @default { egress: [] }, nodeAddress the host when it is an IP address
      */
     readonly network?: PlatformNetworkArgs;
+    /** Backups of the K3s datastore and the sovereign volumes (SovereignBackups). @default undefined: none */
+    readonly backups?: PlatformBackupsArgs;
     /**
      * Prefix of every child's name. Empty keeps the names the program has always used, so stacks
      * deployed with it upgrade in place; set one to run two platforms in one stack.
@@ -195,6 +223,9 @@ export function validatePlatformArgs(args: SovereignFaasPlatformArgs): Problems 
         );
     }
     problems.addAll(egressDestinationProblems(args.network?.egress ?? [], "network.egress"));
+    if (args.backups !== undefined) {
+        problems.addAll(validateBackupSettings(platformBackupSettings({ ...args, backups: args.backups }), args.backups.secrets, "backups").items);
+    }
     // The firewall, the kernel and the K3s flags.
     problems.addAll(validateFirewallArgs({ ...args.firewall, sshPort: args.ssh.port }).items.map((p) => ({ ...p, key: p.key === "sshPort" ? "ssh.port" : `firewall.${p.key}` })));
     problems.addAll(validateSysctlOverrides(args.kernel ?? {}, "kernel").items);
@@ -210,6 +241,8 @@ export class SovereignFaasPlatform extends pulumi.ComponentResource {
     readonly firewall: Firewall;
     readonly cluster: K3sCluster;
     readonly volumes: SovereignVolumes;
+    /** The backups; undefined when none are configured. */
+    readonly backups?: SovereignBackups;
     readonly openfaas: OpenFaas;
     readonly queues: AsyncQueues;
     readonly functions: Functions;
@@ -278,6 +311,14 @@ export class SovereignFaasPlatform extends pulumi.ComponentResource {
         );
         // Sovereign data directories need only SSH and the preflight; they are created while K3s installs.
         this.volumes = new SovereignVolumes(n("volumes"), { ...remote, host: args.host, volumes, sovereignRoots }, child({ dependsOn: [this.preflight] }));
+        if (args.backups !== undefined) {
+            // After K3s (its datastore is backed up) and the volume directories.
+            this.backups = new SovereignBackups(
+                n("backups"),
+                { ...remote, settings: platformBackupSettings({ ...args, backups: args.backups }), secrets: args.backups.secrets },
+                child({ dependsOn: [this.cluster, this.volumes] }),
+            );
+        }
         this.provider = this.cluster.provider;
         this.kubeconfig = this.cluster.kubeconfig;
 

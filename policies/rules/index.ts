@@ -1,10 +1,12 @@
 /** Every rule of the pack, in the order they are reported. */
+import { backupTargetLocal } from "./backup-rules";
 import { functionLimitsSet, ingressTlsRequired, noForeignDataEndpoints, queueDataLocal } from "./data-rules";
 import { k3sStateLocal } from "./k3s-rules";
 import { hostInAllowedCountry, hostpathUnderSovereignRoot, kubeconfigPrivate, noPinningAbroad, sovereignNodeLabels, sovereignWorkloadsPinned } from "./location-rules";
 import { addressesRegisteredHere, egressDefaultDeny } from "./network-rules";
 import { Rule } from "./types";
 
+export * from "./backup-rules";
 export * from "./config";
 export * from "./data-rules";
 export * from "./endpoints";
@@ -26,6 +28,7 @@ export const RULES: readonly Rule[] = [
     noPinningAbroad,
     noForeignDataEndpoints,
     queueDataLocal,
+    backupTargetLocal,
     egressDefaultDeny,
     ingressTlsRequired,
     kubeconfigPrivate,

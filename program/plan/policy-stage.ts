@@ -106,8 +106,16 @@ export function findSecretLeaks(records: readonly Pick<ResourceRecord, "name" | 
 export function scrubSecrets(message: string, secrets: readonly KnownSecret[]): string {
     let out = message;
     for (const s of secrets) {
-        if (s.value.length >= 4 && s.value !== PLAN_SECRET_PLACEHOLDER && out.includes(s.value)) {
-            out = out.split(s.value).join("[secret]");
+        if (s.value.length < 4 || s.value === PLAN_SECRET_PLACEHOLDER) {
+            continue;
+        }
+        // The value as printed raw, inside JSON (a program that echoes a structured value), and
+        // line by line (a multi-line key printed in part), longest first.
+        const forms = [s.value, JSON.stringify(s.value).slice(1, -1), ...s.value.split("\n").filter((l) => l.trim().length >= 8)];
+        for (const form of [...new Set(forms)].sort((a, b) => b.length - a.length)) {
+            if (out.includes(form)) {
+                out = out.split(form).join("[secret]");
+            }
         }
     }
     return out;
@@ -124,7 +132,7 @@ export function policyExitCode(results: readonly PolicyResult[]): number {
 
 /** The report's evidence and Markdown for a plan. */
 export function renderSovereigntyReport(records: readonly ResourceRecord[], results: readonly PolicyResult[], ctx: ReportContext, config: PackConfig = DEFAULT_CONFIG): { markdown: string; json: Evidence } {
-    const evidence = buildEvidence(records, RULES, results, reportMeta(ctx, records));
+    const evidence = buildEvidence(records, RULES, results, reportMeta(ctx, records), config);
     return { markdown: renderReportMarkdown(evidence, config), json: evidence };
 }
 

@@ -17,6 +17,8 @@ import * as path from "path";
 import {
     acceptedException,
     allowsEverything,
+    backupReport,
+    DEFAULT_CONFIG,
     datastoreHosts,
     dig,
     EGRESS_EXCEPTIONS,
@@ -141,6 +143,8 @@ export interface Evidence {
     tls: { mode: string; warning?: string };
     /** What each namespace may reach, the registry evidence for every address, the dataset. */
     network: NetworkEvidence;
+    /** Every backup target, with its location evidence; schedule and retention as installed. */
+    backups: Array<{ kind: string; target: string; usedBy: string; evidence: string; schedule?: string; retention?: string }>;
     policies: { rules: string[]; passed: string[]; violations: PolicyResult[] };
     /** Things a reader must not miss. */
     warnings: string[];
@@ -293,7 +297,7 @@ function imagesOf(records: readonly ResourceRecord[]): Evidence["images"] {
 }
 
 /** Builds the evidence from the records: where data lives, and what stops it leaving. */
-export function buildEvidence(records: readonly ResourceRecord[], rules: readonly Rule[], results: readonly PolicyResult[], meta: ReportMeta): Evidence {
+export function buildEvidence(records: readonly ResourceRecord[], rules: readonly Rule[], results: readonly PolicyResult[], meta: ReportMeta, config: PackConfig = DEFAULT_CONFIG): Evidence {
     const k3s = scriptOf(records, "k3s");
     const stamp = stampOf(k3s ?? scriptOf(records, "connect"));
     const host = (k3s ? /\ntls-san:\n\s+- "?([^"\n]+)"?/.exec(String(k3s.inputs.create))?.[1] : undefined) ?? "(unknown)";
@@ -399,6 +403,15 @@ export function buildEvidence(records: readonly ResourceRecord[], rules: readonl
         images: imagesOf(records),
         tls: { mode: tlsMode, ...(tlsWarning !== undefined ? { warning: tlsWarning } : {}) },
         network: networkOf(records.map((r) => ({ type: r.type, name: r.name, props: r.plainInputs ?? r.inputs }))),
+        backups: backupReport(
+            records.map((r) => ({ type: r.type, name: r.name, props: r.plainInputs ?? r.inputs })),
+            config,
+        ).map((b) => {
+            const script = String(records.find((r) => r.name === b.usedBy)?.inputs.create ?? "");
+            const schedule = /\nOnCalendar=(.*)\n/.exec(script)?.[1];
+            const keep = ["DAILY", "WEEKLY", "MONTHLY"].map((k) => `${k.toLowerCase()} ${new RegExp(`\\nKEEP_${k}=(\\d+)\\n`).exec(script)?.[1] ?? "?"}`).join(", ");
+            return { ...b, ...(schedule !== undefined ? { schedule } : {}), retention: keep };
+        }),
         policies: { rules: rules.map((r) => r.name), passed: rules.map((r) => r.name).filter((n) => !failedRules.has(n)), violations: [...results] },
         warnings,
     };
@@ -439,6 +452,16 @@ export function renderReportMarkdown(e: Evidence, config: PackConfig): string {
         sections.push(`**Host firewall** (nftables table \`inet sovereign_faas\`, default drop):\n\n${e.firewall.map((l) => `- \`${l}\``).join("\n")}`);
     }
     sections.push(`**TLS:** ${e.tls.mode}.${e.tls.warning !== undefined ? ` Warning: ${e.tls.warning}.` : ""}`);
+    sections.push(
+        `## Backups\n\n${
+            e.backups.length > 0
+                ? `Restic (encrypted, deduplicated) of the K3s datastore with its token and of the sovereign volumes; a failed run fails \`sovereign-backup.service\` and logs at err priority.\n\n${table(
+                      ["target", "kind", "schedule (OnCalendar)", "retention", "location evidence"],
+                      e.backups.map((b) => [b.target, b.kind, b.schedule ?? "", b.retention ?? "", b.evidence]),
+                  )}`
+                : "This stack configures no backups: the cluster state and the volumes live on one disk of one host."
+        }`,
+    );
     const n = e.network;
     const netRows = n.namespaces.flatMap((ns) => ns.policies.map((p) => [ns.namespace, ns.defaultDenyEgress ? "yes" : "NO", p.name, p.pods, p.egress.join("<br>")]));
     sections.push(

@@ -10,7 +10,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 
 import { ValidationError } from "../../components";
-import { findSecretLeaks, loadPolicyConfig, PolicyResult, PolicySettings, writePolicyOutputs } from "./policy-stage";
+import { findSecretLeaks, loadPolicyConfig, PolicyResult, PolicySettings, scrubSecrets, writePolicyOutputs } from "./policy-stage";
 import { PulumiSdk, Recorder, ResourceRecord } from "./recorder";
 import { loadStackFiles, StackFileError } from "./stack-files";
 
@@ -129,7 +129,12 @@ export async function runPlan(opts: PlanOptions): Promise<PlanResult> {
         await recorder.settle();
     } catch (err) {
         if (isInputError(err)) {
-            return failed(EXIT_INVALID, err.message, recorder?.records ?? [], warnings);
+            // Any program's message is scrubbed of the stack's secure values (it may echo them).
+            return failed(EXIT_INVALID, scrubSecrets(err.message, secretValues), recorder?.records ?? [], warnings.map((w) => scrubSecrets(w, secretValues)));
+        }
+        if (err instanceof Error && secretValues.length > 0) {
+            err.message = scrubSecrets(err.message, secretValues);
+            err.stack = err.stack === undefined ? undefined : scrubSecrets(err.stack, secretValues);
         }
         throw err;
     }
@@ -148,7 +153,7 @@ export async function runPlan(opts: PlanOptions): Promise<PlanResult> {
     fs.mkdirSync(outDir, { recursive: true });
     fs.writeFileSync(path.join(outDir, "resources.json"), toJson(resources));
     const policy = writePolicyOutputs(outDir, recorder.records, opts.stack, settings, { dir, secrets: secretValues });
-    const result = { resources: recorder.records, outDir, violations: policy.results, rulesPassed: policy.rulesPassed, warnings: [...warnings, ...policy.warnings] };
+    const result = { resources: recorder.records, outDir, violations: policy.results, rulesPassed: policy.rulesPassed, warnings: [...warnings, ...policy.warnings].map((w) => scrubSecrets(w, secretValues)) };
     if (policy.exitCode !== EXIT_OK) {
         const lines = policy.results.filter((r) => r.enforcementLevel === "mandatory").map((r) => `  - [${r.policy}] ${r.type} ${r.name}: ${r.message}`);
         return { ...result, exitCode: EXIT_POLICY, message: [`Mandatory policy violations (${lines.length}):`, ...lines].join("\n") };

@@ -213,6 +213,17 @@ describe("a secret that reaches a plain input stops the plan", () => {
         expect(scrubSecrets("x points at long-secret-value.example.com", [secret("long-secret-value")])).toBe("x points at [secret].example.com");
     });
 
+    it.each([
+        ["raw", (v: string) => `value ${v} here`],
+        ["inside JSON", (v: string) => `"${JSON.stringify({ key: v })}" is not a setting`],
+        ["one line of it", (v: string) => `bad line: ${v.split("\n")[1]}`],
+    ])("scrubs a multi-line secret printed %s (a program that echoes its config)", (_, print) => {
+        const key = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n-----END OPENSSH PRIVATE KEY-----\n";
+        const out = scrubSecrets(print(key), [secret(key)]);
+        expect(out).not.toContain("b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ");
+        expect(out).toContain("[secret]");
+    });
+
     it("end to end: a function secret's value copied into stack.yml plain env exits 2, naming both, never the value", () => {
         // Inside the project: the stack file must be (see the confinement tests).
         const dir = fs.mkdtempSync(path.join(__dirname, ".tmp-leak-"));

@@ -37,8 +37,9 @@ describe("upgrades update in place and never replace a host step", () => {
             "sovereign-faas:allowedCountries": ["NO"],
         });
         // substituteEnv is new: the baseline refuses it, and the upgrade adds it (its stack.yml substitutes one variable).
-        const { "sovereign-faas:substituteEnv": added, ...before } = deployed;
-        const changes = upgrade(planProject(dir, before), planProject(REPO_ROOT, { ...before, "sovereign-faas:substituteEnv": added }));
+        const { "sovereign-faas:substituteEnv": added, "sovereign-faas:backups": backups, ...before } = deployed;
+        // Backups are new too: the upgrade adds them (a create, never a replacement).
+        const changes = upgrade(planProject(dir, before), planProject(REPO_ROOT, { ...before, "sovereign-faas:substituteEnv": added, "sovereign-faas:backups": backups }));
         expect(summary(changes).filter((s) => !/: (update|create)$/.test(s))).toEqual([]);
         expect(destructiveChanges(changes)).toEqual([]);
     });

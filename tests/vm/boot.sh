@@ -34,7 +34,10 @@ start() {
   qemu-img create -q -f qcow2 -b "$image/base.raw" -F raw "$work/disk.qcow2"
   rm -f "$work/id_ed25519" "$work/id_ed25519.pub"
   ssh-keygen -q -t ed25519 -N "" -C "sovereign-faas-vm-test" -f "$work/id_ed25519"
-  local ssh http https api kubelet
+  local ssh http https api kubelet guestfwd=""
+  # The backup target (an sshd the test runs on the host's loopback) appears to the guest as
+  # 10.0.2.100:22; restrict=on keeps every other address out of reach.
+  if [ -n "${BACKUP_TARGET_PORT:-}" ]; then guestfwd=",guestfwd=tcp:10.0.2.100:22-cmd:nc 127.0.0.1 $BACKUP_TARGET_PORT"; fi
   ssh=$(free_port); http=$(free_port); https=$(free_port); api=$(free_port); kubelet=$(free_port)
   printf '[127.0.0.1]:%s %s\n' "$ssh" "$(cut -d' ' -f1,2 "$image/host_key.pub")" >"$work/known_hosts"
   cat >"$work/vm.env" <<ENV
@@ -50,7 +53,7 @@ ENV
     -kernel "$image/vmlinuz" -initrd "$image/initrd.img" \
     -append "console=ttyS0 root=/dev/vda rw net.ifnames=0 quiet" \
     -drive "file=$work/disk.qcow2,if=virtio,format=qcow2" \
-    -netdev "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$ssh-:22,hostfwd=tcp:127.0.0.1:$http-:80,hostfwd=tcp:127.0.0.1:$https-:443,hostfwd=tcp:127.0.0.1:$api-:6443,hostfwd=tcp:127.0.0.1:$kubelet-:10250" \
+    -netdev "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$ssh-:22,hostfwd=tcp:127.0.0.1:$http-:80,hostfwd=tcp:127.0.0.1:$https-:443,hostfwd=tcp:127.0.0.1:$api-:6443,hostfwd=tcp:127.0.0.1:$kubelet-:10250$guestfwd" \
     -device virtio-net-pci,netdev=n0 \
     -fw_cfg "name=opt/sovereign/authorized_keys,file=$work/id_ed25519.pub" \
     -serial "file:$work/console.log" -pidfile "$work/qemu.pid" -daemonize

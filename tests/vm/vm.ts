@@ -13,6 +13,8 @@ import {
     mergeSysctlProfile,
     parsePreflightReport,
     remoteInvocation,
+    renderBackupInstallScript,
+    renderBackupSecretsStdin,
     renderFirewallScript,
     renderK3sConfig,
     renderK3sInstallScript,
@@ -145,6 +147,170 @@ function probe(hostPort: string, tries = 1): boolean {
     return false;
 }
 
+// --- backups: an SFTP target on the host's loopback ------------------------------------------------
+/** The backup target: an sshd the test starts on the host, chrooted to an sftp-only directory. */
+interface Target {
+    readonly port: number;
+    readonly hostKey: string;
+    readonly clientKey: string;
+    readonly root: string;
+    readonly pid: string;
+}
+
+function freePort(): number {
+    const r = sh("python3", ["-c", 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()']);
+    return Number(r.stdout.trim());
+}
+
+function startTarget(): Target {
+    const port = freePort();
+    // The chroot and every directory above it must be root-owned and not writable by others
+    // (sshd refuses /tmp and /var/tmp: "bad ownership or modes for chroot directory component").
+    const root = fs.mkdtempSync("/var/lib/sfaas-backup-target-");
+    fs.chmodSync(root, 0o755);
+    fs.mkdirSync(path.join(root, "repo"), { mode: 0o700 });
+    const hostKeyFile = path.join(work, "target_host_key");
+    const clientKeyFile = path.join(work, "backup_client_key");
+    for (const f of [hostKeyFile, clientKeyFile]) {
+        sh("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "sovereign-faas-backup-test", "-f", f]);
+    }
+    fs.writeFileSync(path.join(work, "target_authorized_keys"), fs.readFileSync(`${clientKeyFile}.pub`));
+    const pid = path.join(work, "target-sshd.pid");
+    fs.writeFileSync(
+        path.join(work, "target_sshd_config"),
+        [
+            `Port ${port}`,
+            "ListenAddress 127.0.0.1",
+            `HostKey ${hostKeyFile}`,
+            `PidFile ${pid}`,
+            `AuthorizedKeysFile ${path.join(work, "target_authorized_keys")}`,
+            "AllowUsers root",
+            "PermitRootLogin prohibit-password",
+            "PasswordAuthentication no",
+            "KbdInteractiveAuthentication no",
+            "UsePAM no",
+            // The keys live in the test's temporary directory, under the world-writable /tmp.
+            "StrictModes no",
+            `ChrootDirectory ${root}`,
+            "ForceCommand internal-sftp",
+            "Subsystem sftp internal-sftp",
+            "",
+        ].join("\n"),
+    );
+    fs.mkdirSync("/run/sshd", { recursive: true });
+    const r = sh("/usr/sbin/sshd", ["-f", path.join(work, "target_sshd_config"), "-E", path.join(work, "target_sshd.log")]);
+    if (r.status !== 0) {
+        throw new Error(`the backup target's sshd did not start:\n${r.stderr}`);
+    }
+    return { port, hostKey: fs.readFileSync(`${hostKeyFile}.pub`, "utf8").split(" ").slice(0, 2).join(" "), clientKey: fs.readFileSync(clientKeyFile, "utf8"), root, pid };
+}
+
+function stopTarget(t: Target | undefined): void {
+    if (t === undefined) {
+        return;
+    }
+    try {
+        process.kill(Number(fs.readFileSync(t.pid, "utf8").trim()));
+    } catch {
+        // already gone
+    }
+    fs.rmSync(t.root, { recursive: true, force: true });
+}
+
+let target: Target | undefined;
+
+function backups(): void {
+    const t = target as Target;
+    const settings = {
+        schedule: "*-*-* 03:15:00",
+        retention: { daily: 7, weekly: 4, monthly: 6 },
+        checkSubset: "100%",
+        target: { kind: "sftp" as const, host: "10.0.2.100", port: 22, user: "root", path: "/repo", hostKey: t.hostKey },
+        volumeRoots: ["/data/sovereign"],
+        k3s: true,
+        backupHost: "sovereign-test",
+    };
+    const password = "vm-test-restic-password-never-in-a-command-line";
+    const stdin = renderBackupSecretsStdin({ "restic-password": password, "ssh-key": t.clientKey });
+    const install = (s = settings) => ssh(remoteInvocation(renderBackupInstallScript(s, location), "root", "backups"), { input: stdin });
+
+    // A K3s SQLite datastore in WAL mode, as kine keeps it, and the server token (K3s itself cannot run here).
+    ssh(
+        "mkdir -p /var/lib/rancher/k3s/server/db && cd /var/lib/rancher/k3s/server && echo K10test::server:secret > token && chmod 600 token && " +
+            "sqlite3 db/state.db 'PRAGMA journal_mode=WAL; CREATE TABLE kine(id INTEGER PRIMARY KEY, name TEXT, value BLOB); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i<500) INSERT INTO kine(name, value) SELECT \"/registry/k\" || i, randomblob(200) FROM n;' >/dev/null",
+    );
+    // Known data in a sovereign volume: 40 files, one nested, one with a space in its name.
+    ssh("mkdir -p /data/sovereign/profiles/nested && for i in $(seq 1 40); do head -c $((i * 2048)) /dev/urandom > /data/sovereign/profiles/user-$i.json; done && echo nested > /data/sovereign/profiles/nested/a\\ b.txt && chown -R 10000 /data/sovereign/profiles");
+    const sums = ssh("cd /data/sovereign/profiles && find . -type f -print0 | sort -z | xargs -0 sha256sum").stdout;
+
+    let tt = Date.now();
+    const i1 = install();
+    timings["backups: install"] = `${((Date.now() - tt) / 1000).toFixed(1)}s`;
+    check("backups: the install step writes the scripts, units and 0600 secrets, and enables the timer", i1.status === 0 && ssh("systemctl is-enabled sovereign-backup.timer && systemctl is-active sovereign-backup.timer && stat -c %a /etc/sovereign-faas/backup/restic-password /etc/sovereign-faas/backup/ssh-key").stdout.trim() === "enabled\nactive\n600\n600", i1.stderr);
+    const i2 = install();
+    check("backups: a second install changes nothing", i2.status === 0 && changes(i2.stderr) === 0, i2.stderr);
+    check("backups: no secret is in the install step's command line or output", !remoteInvocation(renderBackupInstallScript(settings, location), "root", "backups").includes(password) && !i1.stderr.includes(password) && !i1.stdout.includes(password));
+
+    tt = Date.now();
+    const b1 = ssh("systemctl start sovereign-backup.service; systemctl is-failed sovereign-backup.service; cat /var/lib/sovereign-faas/backup/status.json", { timeoutMs: 900_000 });
+    timings["backups: first backup (init, K3s datastore, volumes, forget, check)"] = `${((Date.now() - tt) / 1000).toFixed(1)}s`;
+    let s1: Record<string, unknown> = {};
+    try {
+        s1 = JSON.parse(b1.stdout.trim().split("\n").pop() ?? "{}");
+    } catch {
+        s1 = {};
+    }
+    check("backups: the first run initialises the repository and backs up the datastore and the volumes", s1.result === "success" && /^[0-9a-f]{8}/.test(String(s1.k3s_snapshot)) && /^[0-9a-f]{8}/.test(String(s1.volumes_snapshot)) && /^inactive/.test(b1.stdout), b1.stdout + b1.stderr + ssh("journalctl -u sovereign-backup -n 30 --no-pager").stdout);
+    check("backups: the repository is on the target, encrypted (no plain file name in it)", fs.existsSync(path.join(t.root, "repo", "config")) && !sh("grep", ["-rl", "user-1.json", path.join(t.root, "repo")]).stdout.trim(), "");
+
+    // The datastore copy is consistent and complete: restore it elsewhere and count.
+    const restoreEnv = "export RESTIC_REPOSITORY_FILE=/etc/sovereign-faas/backup/repository RESTIC_PASSWORD_FILE=/etc/sovereign-faas/backup/restic-password RESTIC_CACHE_DIR=/var/cache/sovereign-faas/restic";
+    const sftp = "-o 'sftp.command=ssh -F /etc/sovereign-faas/backup/ssh_config -i /etc/sovereign-faas/backup/ssh-key sovereign-backup-target -s sftp'";
+    const k3sCheck = ssh(`${restoreEnv}; rm -rf /tmp/k3s-check && restic ${sftp} restore latest --tag k3s-datastore --target /tmp/k3s-check >/dev/null && d=$(find /tmp/k3s-check -name state.db) && sqlite3 "$d" 'PRAGMA integrity_check; SELECT count(*) FROM kine;' && cat "$(dirname "$d")/token"`);
+    check("backups: the K3s datastore snapshot is a consistent SQLite file with every row, and carries the token", k3sCheck.stdout.trim() === "ok\n500\nK10test::server:secret", k3sCheck.stdout + k3sCheck.stderr);
+
+    // Destroy the volume, restore it from the snapshot, compare every file's hash.
+    ssh("rm -rf /data/sovereign/profiles");
+    tt = Date.now();
+    const rs = ssh("/usr/local/lib/sovereign-faas/restore.sh volume profiles latest");
+    timings["backups: restore of the volume"] = `${((Date.now() - tt) / 1000).toFixed(1)}s`;
+    const sumsAfter = ssh("cd /data/sovereign/profiles && find . -type f -print0 | sort -z | xargs -0 sha256sum").stdout;
+    check("backups: after the directory is destroyed, the restore brings back every file with the same hash (41 files)", rs.status === 0 && sumsAfter === sums && sums.trim().split("\n").length === 41, `${rs.stderr}\n${sumsAfter.slice(0, 400)}`);
+    check("backups: the restored files keep their owner", ssh("stat -c %u /data/sovereign/profiles/user-1.json").stdout.trim() === "10000");
+
+    // A second run adds only what changed.
+    ssh("echo changed >> /data/sovereign/profiles/user-2.json");
+    tt = Date.now();
+    const b2 = ssh("systemctl start sovereign-backup.service; cat /var/lib/sovereign-faas/backup/status.json", { timeoutMs: 900_000 });
+    timings["backups: second backup (incremental)"] = `${((Date.now() - tt) / 1000).toFixed(1)}s`;
+    let s2: Record<string, unknown> = {};
+    try {
+        s2 = JSON.parse(b2.stdout.trim().split("\n").pop() ?? "{}");
+    } catch {
+        s2 = {};
+    }
+    check(
+        `backups: a second run is incremental (volumes added ${String(s2.volumes_data_added)} bytes, the first ${String(s1.volumes_data_added)})`,
+        s2.result === "success" && Number(s2.volumes_data_added) > 0 && Number(s2.volumes_data_added) * 20 < Number(s1.volumes_data_added),
+        b2.stdout + b2.stderr,
+    );
+
+    // An unreachable target fails visibly: the unit fails, the status says where, the hook logs at err.
+    const unreachable = { ...settings, target: { ...settings.target, host: "10.0.2.101" } };
+    install(unreachable);
+    tt = Date.now();
+    const bf = ssh("systemctl start sovereign-backup.service; echo rc=$?; systemctl is-failed sovereign-backup.service; sleep 2; cat /var/lib/sovereign-faas/backup/status.json; journalctl -t sovereign-backup -p err --no-pager -n 5", { timeoutMs: 900_000 });
+    timings["backups: a run against an unreachable target"] = `${((Date.now() - tt) / 1000).toFixed(1)}s`;
+    check(
+        "backups: a backup to an unreachable target fails visibly: the unit is failed, status.json says failed at 'repository', and an err-priority log line names the unit",
+        /rc=[1-9]/.test(bf.stdout) && /\nfailed\n/.test(bf.stdout) && /"result":"failed"/.test(bf.stdout) && /"failed_step":"repository"/.test(bf.stdout) && /backup unit sovereign-backup.service FAILED/.test(bf.stdout),
+        bf.stdout + bf.stderr,
+    );
+    const back = install();
+    check("backups: putting the target back converges, and the next run succeeds", back.status === 0 && changes(back.stderr) > 0 && /"result":"success"/.test(ssh("systemctl start sovereign-backup.service; cat /var/lib/sovereign-faas/backup/status.json", { timeoutMs: 900_000 }).stdout), back.stderr);
+    check("backups: the restic password never reached the journal", !ssh("journalctl --no-pager").stdout.includes(password));
+}
+
 function main(): void {
     // --- image and boot --------------------------------------------------------------------------
     let t = Date.now();
@@ -155,6 +321,8 @@ function main(): void {
     const imageDir = image.stdout.trim().split("\n").pop() as string;
     timings.image = `${((Date.now() - t) / 1000).toFixed(1)}s (${/cached/.test(image.stderr) ? "cached" : "cold build"})`;
     t = Date.now();
+    target = startTarget();
+    process.env.BACKUP_TARGET_PORT = String(target.port);
     const boot = sh(path.join(here, "boot.sh"), ["start", imageDir, work]);
     booted = fs.existsSync(path.join(work, "qemu.pid"));
     if (boot.status !== 0) {
@@ -327,6 +495,9 @@ function main(): void {
     const stepLog = ssh("cat /var/log/sovereign-faas/steps.log").stdout;
     check("k3s (stand-in): every step wrote its start and end to the host's step log", /k3s started\n.*k3s done: \d+ change\(s\)/.test(stepLog) && stepLog.includes("k3s-uninstall started"), stepLog.slice(-1500));
 
+    // --- backups -------------------------------------------------------------------------------
+    backups();
+
     // --- reboot --------------------------------------------------------------------------------
     t = Date.now();
     const rb = sh(path.join(here, "boot.sh"), ["reboot", work]);
@@ -338,6 +509,7 @@ function main(): void {
     check("reboot: every sysctl survives", lost.length === 0, lost.join("\n"));
     check("reboot: swap stays off", ssh("swapon --show --noheadings").stdout.trim() === "");
     check("reboot: the firewall is loaded at boot", /policy drop;/.test(ssh("nft list table inet sovereign_faas").stdout));
+    check("reboot: the backup timer is still scheduled", ssh("systemctl is-active sovereign-backup.timer").stdout.trim() === "active");
     const k3 = run(kernelScript, "kernel");
     check("reboot: the kernel step still has nothing to change", k3.status === 0 && changes(k3.stderr) === 0, k3.stderr);
 
@@ -356,6 +528,7 @@ try {
     say(`FAIL ${(err as Error).message}`);
 } finally {
     stop();
+    stopTarget(target);
     fs.rmSync(work, { recursive: true, force: true });
 }
 say("\ntimings:");

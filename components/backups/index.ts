@@ -1,0 +1,2 @@
+export * from "./backups";
+export * from "./render";
