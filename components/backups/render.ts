@@ -464,7 +464,12 @@ while read -r name value; do
     ${secretNames.join("|")}) ;;
     *) fail "unexpected secret '$name' on standard input" ;;
   esac
-  printf '%s' "$value" | base64 -d | install_file "${BACKUP_CONF_DIR}/$name" 0600
+  # Decoded into a temporary file first: install_file must run in this shell, not in a pipeline's
+  # subshell, or its change count would be lost.
+  decoded="$(mktemp)"
+  printf '%s' "$value" | base64 -d > "$decoded" || { rm -f "$decoded"; fail "the secret $name on standard input is not base64"; }
+  install_file "${BACKUP_CONF_DIR}/$name" 0600 < "$decoded"
+  rm -f "$decoded"
 done <<< "$secrets_in"
 for name in ${secretNames.join(" ")}; do
   [ -s "${BACKUP_CONF_DIR}/$name" ] || fail "the secret $name did not arrive on standard input"

@@ -38,6 +38,8 @@ start() {
   # The backup target (an sshd the test runs on the host's loopback) appears to the guest as
   # 10.0.2.100:22; restrict=on keeps every other address out of reach.
   if [ -n "${BACKUP_TARGET_PORT:-}" ]; then guestfwd=",guestfwd=tcp:10.0.2.100:22-cmd:nc 127.0.0.1 $BACKUP_TARGET_PORT"; fi
+  # The S3 target (a local S3-compatible server on the host's loopback) as 10.0.2.101:9000.
+  if [ -n "${S3_TARGET_PORT:-}" ]; then guestfwd="$guestfwd,guestfwd=tcp:10.0.2.101:9000-cmd:nc 127.0.0.1 $S3_TARGET_PORT"; fi
   ssh=$(free_port); http=$(free_port); https=$(free_port); api=$(free_port); kubelet=$(free_port)
   printf '[127.0.0.1]:%s %s\n' "$ssh" "$(cut -d' ' -f1,2 "$image/host_key.pub")" >"$work/known_hosts"
   cat >"$work/vm.env" <<ENV
