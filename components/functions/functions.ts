@@ -8,6 +8,7 @@ import { Location, locationLabels } from "../shared/labels";
 import { childOptions } from "../shared/options";
 import { scaleToZeroLabels } from "../openfaas/values";
 import { EGRESS_ANNOTATION, EgressDestination, egressDestinationProblems, parseEgressAnnotation, renderFunctionNetworkPolicies } from "../network/policies";
+import { registerNetworkPolicies } from "../network/resources";
 import { SovereignVolume } from "../volumes/volumes";
 import { FUNCTION_DEPLOYMENT_IGNORE_CHANGES, renderFunctionDeployment, renderFunctionService } from "./manifests";
 import { FunctionSpec } from "./stack-yml";
@@ -193,10 +194,7 @@ export class Functions extends pulumi.ComponentResource {
         }
         if (args.network !== undefined) {
             const policies = renderFunctionNetworkPolicies({ location: args.location, functionEgress: functionEgress(args.functions, args.source ?? "functions").egress, globalEgress: args.network.egress ?? [] });
-            for (const policy of policies) {
-                const meta = policy.metadata as { name: string };
-                new k8s.networking.v1.NetworkPolicy(`${name}-netpol-${meta.name}`, policy as unknown as k8s.networking.v1.NetworkPolicyArgs, base);
-            }
+            registerNetworkPolicies(`${name}-netpol`, policies, base);
         }
         this.names = args.functions.map((f) => f.name).sort();
         this.registerOutputs({ names: this.names });

@@ -6,6 +6,7 @@ import { DEFAULT_GATEWAY_TIMEOUT_SECONDS } from "../openfaas/values";
 import { OPENFAAS_NAMESPACE } from "../shared/edition";
 import { Problems } from "../shared/validation";
 import { renderEdgeNetworkPolicies } from "../network/policies";
+import { registerNetworkPolicies } from "../network/resources";
 import { Location, locationLabels } from "../shared/labels";
 import { childOptions } from "../shared/options";
 import { DEFAULT_NGINX_INGRESS_CHART_VERSION, INGRESS_NAMESPACE, NGINX_INGRESS_CHART, renderControllerValues } from "./controller";
@@ -179,9 +180,7 @@ export class NginxEdge extends pulumi.ComponentResource {
                 acme: args.tls.mode === "acme",
                 certManagerNamespace: CERT_MANAGER_NAMESPACE,
             });
-            for (const policy of policies.filter((p) => (p.metadata as { namespace: string }).namespace === INGRESS_NAMESPACE)) {
-                new k8s.networking.v1.NetworkPolicy(`${name}-netpol-${(policy.metadata as { name: string }).name}`, policy as unknown as k8s.networking.v1.NetworkPolicyArgs, k8sOpts({ dependsOn: [ns] }));
-            }
+            registerNetworkPolicies(`${name}-netpol`, policies.filter((p) => (p.metadata as { namespace: string }).namespace === INGRESS_NAMESPACE), k8sOpts({ dependsOn: [ns] }));
             certManagerPolicies.push(...policies.filter((p) => (p.metadata as { namespace: string }).namespace === CERT_MANAGER_NAMESPACE));
         }
         const controller = new k8s.helm.v3.Release(
@@ -227,9 +226,7 @@ export class NginxEdge extends pulumi.ComponentResource {
             ingressDeps.push(new k8s.core.v1.Secret(`${name}-tls`, secretArgs as k8s.core.v1.SecretArgs, k8sOpts()));
         } else {
             const cmNs = new k8s.core.v1.Namespace(`${name}-cert-manager-ns`, { metadata: { name: CERT_MANAGER_NAMESPACE, labels: { ...labels, ...CERT_MANAGER_POD_SECURITY } } }, k8sOpts());
-            for (const policy of certManagerPolicies) {
-                new k8s.networking.v1.NetworkPolicy(`${name}-netpol-cert-manager-${(policy.metadata as { name: string }).name}`, policy as unknown as k8s.networking.v1.NetworkPolicyArgs, k8sOpts({ dependsOn: [cmNs] }));
-            }
+            registerNetworkPolicies(`${name}-netpol-cert-manager`, certManagerPolicies, k8sOpts({ dependsOn: [cmNs] }));
             const certManager = new k8s.helm.v3.Release(
                 `${name}-cert-manager`,
                 {

@@ -4,6 +4,7 @@ import * as random from "@pulumi/random";
 
 import { INGRESS_NAMESPACE } from "../ingress/controller";
 import { CoreNetworkOptions, renderCoreNetworkPolicies } from "../network/policies";
+import { registerNetworkPolicies } from "../network/resources";
 import { NamedQueue } from "../queues/values";
 import { Edition, FUNCTION_NAMESPACE, OPENFAAS_NAMESPACE, PlatformFeatures, PodSecurityLevel } from "../shared/edition";
 import { Location, locationLabels } from "../shared/labels";
@@ -228,10 +229,7 @@ export class OpenFaas extends pulumi.ComponentResource {
                 acme: args.network.acme ?? false,
                 edgeNamespace: args.network.edgeNamespace ?? INGRESS_NAMESPACE,
             });
-            for (const policy of policies) {
-                const meta = policy.metadata as { name: string };
-                new k8s.networking.v1.NetworkPolicy(`${name}-netpol-${meta.name}`, policy as unknown as k8s.networking.v1.NetworkPolicyArgs, k8sOpts({ dependsOn: [core] }));
-            }
+            registerNetworkPolicies(`${name}-netpol`, policies, k8sOpts({ dependsOn: [core] }));
         }
         if (edition === "pro" && args.license !== undefined) {
             releaseDeps.push(
