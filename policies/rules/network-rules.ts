@@ -12,7 +12,7 @@
 import * as ipaddr from "ipaddr.js";
 
 import { dig, HELM_RELEASE, podTemplate, REMOTE_COMMAND } from "./inspect";
-import { DATASET_LABEL, describeEvidence, foreignStretches, parseRange, registryEvidence } from "./registry";
+import { DATASET_LABEL, describeEvidence, foreignStretches, parseRange, registryEvidence, specialCidrs } from "./registry";
 import { isObject, isUnknown, PackConfig, ResourceView, Rule, Violation } from "./types";
 
 export const NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
@@ -115,23 +115,11 @@ function intervalOf(cidr: string): { v6: boolean; interval: Interval } | undefin
     return r === undefined ? undefined : { v6: r.v6, interval: [r.first, r.last] };
 }
 
-/** Special-purpose space per family (ipaddr.js SpecialRanges, lib/ipaddr.js), as intervals. */
+/** Special-purpose space per family (registry.ts specialCidrs), as intervals. */
 function specialIntervals(v6: boolean): Interval[] {
-    const protos = { ipv4: ipaddr.IPv4.prototype, ipv6: ipaddr.IPv6.prototype } as unknown as Record<string, { SpecialRanges: Record<string, unknown> }>;
-    const out: Interval[] = [];
-    for (const [name, list] of Object.entries(protos[v6 ? "ipv6" : "ipv4"].SpecialRanges)) {
-        if (["unicast", "6to4", "teredo", "rfc6052", "as112", "amt", "as112v6", "orchid2", "droneRemoteIdProtocolEntityTags"].includes(name)) {
-            continue;
-        }
-        const cidrs = (Array.isArray((list as unknown[])[0]) ? list : [list]) as Array<[ipaddr.IPv4 | ipaddr.IPv6, number]>;
-        for (const [net, prefix] of cidrs) {
-            const i = intervalOf(`${net.toString()}/${prefix}`);
-            if (i !== undefined) {
-                out.push(i.interval);
-            }
-        }
-    }
-    return out;
+    return specialCidrs(v6 ? "ipv6" : "ipv4")
+        .map(([net, prefix]) => intervalOf(`${net.toString()}/${prefix}`)?.interval)
+        .filter((i): i is Interval => i !== undefined);
 }
 
 /** What "everything" is, per family: every public IPv4 address; all of 2000::/3 less special space. */

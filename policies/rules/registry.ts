@@ -205,28 +205,22 @@ function pushStretch(out: RangeEvidence[], first: bigint, last: bigint, country:
     out.push({ first: fromBig(first, v6), last: fromBig(last, v6), country });
 }
 
-/** The prefix length of the ipaddr.js special range an address falls in (the smallest listed CIDR holding it). */
-function specialPrefix(addr: ipaddr.IPv4 | ipaddr.IPv6): number {
-    // ipaddr.js lib/ipaddr.js: IPv4/IPv6.prototype.SpecialRanges (not in its type declarations).
+/**
+ * The special-purpose CIDRs of a family (SPECIAL_RANGES), from ipaddr.js's own table
+ * (lib/ipaddr.js: IPv4/IPv6.prototype.SpecialRanges, not in its type declarations).
+ */
+export function specialCidrs(kind: "ipv4" | "ipv6"): Array<[ipaddr.IPv4 | ipaddr.IPv6, number]> {
     const protos = { ipv4: ipaddr.IPv4.prototype, ipv6: ipaddr.IPv6.prototype } as unknown as Record<string, { SpecialRanges: unknown }>;
-    const ranges = protos[addr.kind()].SpecialRanges as Record<string, Array<[ipaddr.IPv4 | ipaddr.IPv6, number]> | [ipaddr.IPv4 | ipaddr.IPv6, number]>;
-    let best = addr.kind() === "ipv4" ? 32 : 128;
-    let found = false;
-    for (const [name, list] of Object.entries(ranges)) {
-        if (!SPECIAL_RANGES.has(name)) {
-            continue;
-        }
-        const cidrs = (Array.isArray(list[0]) ? list : [list]) as Array<[ipaddr.IPv4 | ipaddr.IPv6, number]>;
-        for (const [net, prefix] of cidrs) {
-            if (net.kind() === addr.kind() && (addr as ipaddr.IPv4).match(net as ipaddr.IPv4, prefix)) {
-                if (!found || prefix < best) {
-                    best = prefix;
-                    found = true;
-                }
-            }
-        }
-    }
-    return best;
+    const ranges = protos[kind].SpecialRanges as Record<string, Array<[ipaddr.IPv4 | ipaddr.IPv6, number]> | [ipaddr.IPv4 | ipaddr.IPv6, number]>;
+    return Object.entries(ranges)
+        .filter(([name]) => SPECIAL_RANGES.has(name))
+        .flatMap(([, list]) => (Array.isArray(list[0]) ? list : [list]) as Array<[ipaddr.IPv4 | ipaddr.IPv6, number]>);
+}
+
+/** The prefix length of the special range an address falls in (the smallest listed CIDR holding it). */
+function specialPrefix(addr: ipaddr.IPv4 | ipaddr.IPv6): number {
+    const holding = specialCidrs(addr.kind()).filter(([net, prefix]) => net.kind() === addr.kind() && (addr as ipaddr.IPv4).match(net as ipaddr.IPv4, prefix));
+    return holding.length > 0 ? Math.min(...holding.map(([, prefix]) => prefix)) : addr.kind() === "ipv4" ? 32 : 128;
 }
 
 /** One line of evidence: "registered in NO (RIR)" or the stretches. */
