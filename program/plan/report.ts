@@ -391,6 +391,8 @@ export function buildEvidence(records: readonly ResourceRecord[], rules: readonl
         warnings.push(tlsWarning);
     }
 
+    // Secrets in plain text, in memory only, as the rules see them (connection hosts, targets).
+    const plainViews: ResourceView[] = records.map((r) => ({ type: r.type, name: r.name, props: r.plainInputs ?? r.inputs }));
     const failedRules = new Set(results.map((r) => r.policy));
     return {
         meta,
@@ -402,11 +404,8 @@ export function buildEvidence(records: readonly ResourceRecord[], rules: readonl
         versions,
         images: imagesOf(records),
         tls: { mode: tlsMode, ...(tlsWarning !== undefined ? { warning: tlsWarning } : {}) },
-        network: networkOf(records.map((r) => ({ type: r.type, name: r.name, props: r.plainInputs ?? r.inputs }))),
-        backups: backupReport(
-            records.map((r) => ({ type: r.type, name: r.name, props: r.plainInputs ?? r.inputs })),
-            config,
-        ).map((b) => {
+        network: networkOf(plainViews),
+        backups: backupReport(plainViews, config).map((b) => {
             const script = String(records.find((r) => r.name === b.usedBy)?.inputs.create ?? "");
             const schedule = /\nOnCalendar=(.*)\n/.exec(script)?.[1];
             const keep = ["DAILY", "WEEKLY", "MONTHLY"].map((k) => `${k.toLowerCase()} ${new RegExp(`\\nKEEP_${k}=(\\d+)\\n`).exec(script)?.[1] ?? "?"}`).join(", ");
