@@ -27,6 +27,7 @@ import { BACKUP_TARGET_STAMP, backupTargetLocal, DEFAULT_CONFIG, ResourceView } 
 import { parseStackConfig, RawConfig } from "../../program/config";
 import { planWithConfig, prodConfig } from "../helpers/plan";
 import { shellcheck } from "../helpers/shell";
+import { MINIMAL_CONFIG } from "../helpers/config";
 
 const location = { country: "NO", region: "NO-03" };
 const sftp: BackupSettings = {
@@ -135,13 +136,7 @@ describe("validation", () => {
         expect(problems(s3, { password: "p" })).toEqual([expect.stringContaining("backups.target.accessKeyId"), expect.stringContaining("backups.target.secretAccessKey")]);
     });
 
-    const base: RawConfig = {
-        host: "192.0.2.10",
-        location: JSON.stringify({ country: "NO", region: "NO-03" }),
-        sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n-----END OPENSSH PRIVATE KEY-----\n",
-        firewall: JSON.stringify({ sshSources: ["198.51.100.0/24"], apiSources: ["198.51.100.7/32"] }),
-        functions: "tests/fixtures/minimal-stack.yml",
-    };
+    const base: RawConfig = MINIMAL_CONFIG;
     const config = (backups: unknown, secretPaths: string[] = ["backups.password", "backups.target.privateKey"]) => {
         try {
             return { config: parseStackConfig({ ...base, backups: JSON.stringify(backups) }, { secretPaths }), problems: [] as string[] };

@@ -10,6 +10,7 @@ import { k3sArgsProblems, K3S_FLAG_ALIASES, K3S_SECRET_DROPIN_PATH, REFUSED_K3S_
 import { DEFAULT_CONFIG, k3sStateLocal, ResourceView } from "../../policies/rules";
 import { parseStackConfig, RawConfig } from "../../program/config";
 import { shellcheck } from "../helpers/shell";
+import { MINIMAL_CONFIG } from "../helpers/config";
 
 const location = { country: "NO", region: "NO-03" };
 const KEY = "sovereign-faas:k3s.extraArgs";
@@ -191,13 +192,7 @@ describe("credentials in extraArgs stay secret to the end (never in a script or 
 });
 
 describe("the program: extraArgs from the stack config", () => {
-    const valid: RawConfig = {
-        host: "192.0.2.10",
-        location: JSON.stringify({ country: "NO", region: "NO-03" }),
-        sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n-----END OPENSSH PRIVATE KEY-----\n",
-        firewall: JSON.stringify({ sshSources: ["198.51.100.0/24"], apiSources: ["198.51.100.7/32"] }),
-        functions: "tests/fixtures/minimal-stack.yml",
-    };
+    const valid: RawConfig = MINIMAL_CONFIG;
     beforeAll(async () => {
         await pulumi.runtime.setMocks({ newResource: (a) => ({ id: a.name, state: a.inputs }), call: (a) => a.inputs }, "sovereign-faas", "test");
     });

@@ -9,18 +9,13 @@ import * as pulumi from "@pulumi/pulumi";
 import { locationConstraintProblems, parseStackYml, PLACEMENT_KEYS, placementOverrides, validateOpenFaasArgs, ValidationError } from "../../components";
 import { DEFAULT_CONFIG, evaluateRules, noPinningAbroad, ResourceView } from "../../policies/rules";
 import { parseStackConfig, RawConfig } from "../../program/config";
+import { MINIMAL_CONFIG } from "../helpers/config";
 
 const REGION = "topology.kubernetes.io/region";
 const JURISDICTION = "sovereign-faas.io/jurisdiction";
 const location = { country: "NO", region: "NO-03" };
 
-const base: RawConfig = {
-    host: "192.0.2.10",
-    location: JSON.stringify({ country: "NO", region: "NO-03" }),
-    sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n-----END OPENSSH PRIVATE KEY-----\n",
-    firewall: JSON.stringify({ sshSources: ["198.51.100.0/24"], apiSources: ["198.51.100.7/32"] }),
-    functions: "tests/fixtures/minimal-stack.yml",
-};
+const base: RawConfig = MINIMAL_CONFIG;
 
 function configProblems(raw: RawConfig): Array<{ key: string; rule: string }> {
     try {

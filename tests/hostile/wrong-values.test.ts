@@ -12,14 +12,9 @@ import { parseStackConfig, RawConfig } from "../../program/config";
 import { MAX_CONFIG_DEPTH, nestingDepth, RESERVED_KEYS } from "../../program/config-reader";
 import { findSecretLeaks } from "../../program/plan/policy-stage";
 import { nftAvailable, nftCheck } from "../helpers/shell";
+import { MINIMAL_CONFIG } from "../helpers/config";
 
-const base: RawConfig = {
-    host: "192.0.2.10",
-    location: JSON.stringify({ country: "NO", region: "NO-03" }),
-    sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n-----END OPENSSH PRIVATE KEY-----\n",
-    firewall: JSON.stringify({ sshSources: ["198.51.100.0/24"], apiSources: ["198.51.100.7/32"] }),
-    functions: "tests/fixtures/minimal-stack.yml",
-};
+const base: RawConfig = MINIMAL_CONFIG;
 
 function configProblems(raw: RawConfig): Array<{ key: string; value: unknown; rule: string }> {
     try {

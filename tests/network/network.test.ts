@@ -32,6 +32,7 @@ import {
 } from "../../policies/rules";
 import { parseStackConfig, RawConfig } from "../../program/config";
 import { planStack } from "../helpers/plan";
+import { MINIMAL_CONFIG } from "../helpers/config";
 
 const location = { country: "NO", region: "NO-03" };
 const NP = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
@@ -316,13 +317,7 @@ describe("declared destinations are checked where they enter", () => {
         expect(egressDestinationProblems([d], "network.egress")).toEqual([expect.objectContaining({ rule: expect.stringContaining(rule) })]);
     });
 
-    const base: RawConfig = {
-        host: "192.0.2.10",
-        location: JSON.stringify({ country: "NO", region: "NO-03" }),
-        sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n-----END OPENSSH PRIVATE KEY-----\n",
-        firewall: JSON.stringify({ sshSources: ["198.51.100.0/24"], apiSources: ["198.51.100.7/32"] }),
-        functions: "tests/fixtures/minimal-stack.yml",
-    };
+    const base: RawConfig = MINIMAL_CONFIG;
     const problems = (raw: RawConfig) => {
         try {
             parseStackConfig(raw);
